@@ -1,0 +1,3 @@
+"""wifimon: monitoring daemon for city-run free Wi-Fi hotspots."""
+
+__version__ = "0.1.0"

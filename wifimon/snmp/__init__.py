@@ -1,0 +1,1 @@
+"""SNMP access: a narrow client interface, its implementations, profiles and decoding."""

@@ -1,0 +1,329 @@
+"""Pure decoding of varbinds into measurements: no I/O, fully testable from recordings."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from wifimon.measurements import ClientReading, InterfaceReading, PollIssue, RadioClients
+from wifimon.snmp.profiles import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, Profile, ValueSource
+from wifimon.snmp.types import NUMERIC_KINDS, SnmpValue, VarBind, oid_tuple
+
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
+IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
+IF_IN_OCTETS = "1.3.6.1.2.1.2.2.1.10"
+IF_OUT_OCTETS = "1.3.6.1.2.1.2.2.1.16"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"
+IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"
+IF_HIGH_SPEED = "1.3.6.1.2.1.31.1.1.1.15"
+INTERFACE_COLUMNS = (
+    IF_NAME,
+    IF_DESCR,
+    IF_OPER_STATUS,
+    IF_HC_IN_OCTETS,
+    IF_HC_OUT_OCTETS,
+    IF_IN_OCTETS,
+    IF_OUT_OCTETS,
+    IF_HIGH_SPEED,
+    IF_SPEED,
+)
+Walks = Mapping[str, Sequence[VarBind]]
+
+
+class DecodeError(ValueError):
+    """A value that cannot mean what the profile says (e.g. text where a number belongs)."""
+
+
+def as_text(value: SnmpValue | None) -> str | None:
+    """Printable text of an OCTET STRING (hex-safe), None when absent."""
+    if value is None or value.is_exception or value.value is None:
+        return None
+    if isinstance(value.value, bytes):
+        return value.value.decode("utf-8", errors="replace").strip().replace("\r\n", " ")
+    return str(value.value)
+
+
+def as_number(value: SnmpValue) -> int:
+    """An integer from a numeric type, or from a string that holds one (extend scripts)."""
+    if value.kind in NUMERIC_KINDS and isinstance(value.value, int):
+        return value.value
+    if value.kind == "octets" and isinstance(value.value, bytes):
+        text = value.value.decode("ascii", errors="replace").strip()
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        raise DecodeError(f"text {text[:20]!r} where a number was expected")
+    raise DecodeError(f"{value.kind} where a number was expected")
+
+
+def column(walk: Iterable[VarBind], root: str) -> dict[tuple[int, ...], SnmpValue]:
+    """Rows of one column keyed by index; order-independent, exception values dropped."""
+    prefix = len(oid_tuple(root))
+    rows: dict[tuple[int, ...], SnmpValue] = {}
+    for oid, value in walk:
+        if value.is_exception:
+            continue
+        rows[oid_tuple(oid)[prefix:]] = value
+    return rows
+
+
+def system_info(scalars: Mapping[str, SnmpValue]) -> tuple[str | None, str | None, str | None]:
+    """sysName, sysDescr and sysObjectID when the agent has them."""
+    oid_value = scalars.get(SYS_OBJECT_ID)
+    object_id = str(oid_value.value) if oid_value and oid_value.kind == "oid" else None
+    return as_text(scalars.get(SYS_NAME)), as_text(scalars.get(SYS_DESCR)), object_id
+
+
+def uptime_seconds(profile: Profile, scalars: Mapping[str, SnmpValue]) -> float | None:
+    """Uptime from the first source the agent answers."""
+    for source in profile.uptime:
+        value = scalars.get(source.oid)
+        if value is None or value.is_exception:
+            continue
+        try:
+            number = as_number(value)
+        except DecodeError:
+            continue
+        return number / 100.0 if source.unit == "ticks" else float(number)
+    return None
+
+
+def interfaces(profile: Profile, walks: Walks) -> list[InterfaceReading]:
+    """IF-MIB rows joined by ifIndex, preferring 64-bit counters and ifName."""
+    cols = {root: column(walks.get(root, ()), root) for root in INTERFACE_COLUMNS}
+    indexes = sorted({idx for rows in cols.values() for idx in rows if len(idx) == 1})
+    return [_interface(profile, idx[0], cols) for idx in indexes]
+
+
+def _interface(
+    profile: Profile, index: int, cols: Mapping[str, Mapping[tuple[int, ...], SnmpValue]]
+) -> InterfaceReading:
+    """One interface from the joined columns."""
+    key = (index,)
+    name = as_text(cols[IF_NAME].get(key)) or as_text(cols[IF_DESCR].get(key)) or f"if{index}"
+    oper = cols[IF_OPER_STATUS].get(key)
+    in_octets, out_octets, bits = _octets(cols, key)
+    return InterfaceReading(
+        index=index,
+        name=name,
+        oper_up=(_safe_number(oper) == 1) if oper is not None else None,
+        speed_mbps=_speed_mbps(profile, cols, key),
+        in_octets=in_octets,
+        out_octets=out_octets,
+        counter_bits=bits,
+    )
+
+
+def _octets(
+    cols: Mapping[str, Mapping[tuple[int, ...], SnmpValue]], key: tuple[int, ...]
+) -> tuple[int | None, int | None, int | None]:
+    """(in, out, width): 64-bit ifHC counters when both exist, else 32-bit ones."""
+    hc_in, hc_out = cols[IF_HC_IN_OCTETS].get(key), cols[IF_HC_OUT_OCTETS].get(key)
+    if hc_in is not None and hc_out is not None:
+        return _safe_number(hc_in), _safe_number(hc_out), 64
+    lo_in, lo_out = cols[IF_IN_OCTETS].get(key), cols[IF_OUT_OCTETS].get(key)
+    if lo_in is not None and lo_out is not None:
+        return _safe_number(lo_in), _safe_number(lo_out), 32
+    return None, None, None
+
+
+def _speed_mbps(
+    profile: Profile, cols: Mapping[str, Mapping[tuple[int, ...], SnmpValue]], key: tuple[int, ...]
+) -> float | None:
+    """Link speed in Mbit/s; ifHighSpeed unless zero/absent, unit per profile."""
+    high = _safe_number(cols[IF_HIGH_SPEED].get(key))
+    if high:
+        return high / 1e6 if profile.interfaces.high_speed_unit == "bps" else float(high)
+    low = _safe_number(cols[IF_SPEED].get(key))
+    return low / 1e6 if low else None
+
+
+def _safe_number(value: SnmpValue | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return as_number(value)
+    except DecodeError:
+        return None
+
+
+def clients(
+    profile: Profile,
+    scalars: Mapping[str, SnmpValue],
+    walks: Walks,
+    if_names: Mapping[int, str],
+) -> ClientReading:
+    """Client total and breakdown from the first profile sources the agent answers."""
+    if not profile.clients:
+        return ClientReading(None, issue=PollIssue("unsupported", "profile reads no client count"))
+    total, breakdown, issue = _first_reading(profile.clients, scalars, walks, if_names)
+    if profile.breakdown:
+        _, extra, extra_issue = _first_reading(profile.breakdown, scalars, walks, if_names)
+        breakdown = extra or breakdown
+        issue = issue or (extra_issue if total is None else None)
+    if total is None:
+        return ClientReading(None, (), issue or PollIssue("noSuchObject", "no client count"))
+    return ClientReading(total, tuple(breakdown))
+
+
+def _first_reading(
+    sources: Sequence[ValueSource],
+    scalars: Mapping[str, SnmpValue],
+    walks: Walks,
+    if_names: Mapping[int, str],
+) -> tuple[int | None, list[RadioClients], PollIssue | None]:
+    """Try sources in order; the first that yields wins, the last failure is reported."""
+    issue: PollIssue | None = None
+    for source in sources:
+        try:
+            total, breakdown = _read_source(source, scalars, walks, if_names)
+        except DecodeError as exc:
+            issue = PollIssue("malformed", str(exc))
+            continue
+        if total is not None:
+            return total, breakdown, None
+    return None, [], issue
+
+
+def _read_source(
+    source: ValueSource,
+    scalars: Mapping[str, SnmpValue],
+    walks: Walks,
+    if_names: Mapping[int, str],
+) -> tuple[int | None, list[RadioClients]]:
+    """(total, breakdown) from one source; (None, []) when the agent lacks it."""
+    if source.scalar:
+        value = scalars.get(source.scalar)
+        if value is None or value.is_exception:
+            return None, []
+        return as_number(value), []
+    root = source.table
+    assert root is not None
+    rows = column(walks.get(root, ()), root)
+    if not rows:
+        return None, []
+    groups = _group_rows(source, rows, walks)
+    if not groups:
+        return None, []
+    labelled = [
+        RadioClients(_label(source, key, name, walks, if_names), source.kind, count)
+        for key, (name, count) in sorted(groups.items())
+    ]
+    return sum(item.clients for item in labelled), _unique_labels(labelled)
+
+
+def _unique_labels(items: list[RadioClients]) -> list[RadioClients]:
+    """Suffix repeated labels (two SSIDs with one name) so each series stays distinct."""
+    seen: dict[str, int] = defaultdict(int)
+    for item in items:
+        seen[item.label] += 1
+    result: list[RadioClients] = []
+    used: dict[str, int] = defaultdict(int)
+    for item in items:
+        if seen[item.label] > 1:
+            used[item.label] += 1
+            item = RadioClients(f"{item.label}#{used[item.label]}", item.kind, item.clients)
+        result.append(item)
+    return result
+
+
+def _group_rows(
+    source: ValueSource, rows: Mapping[tuple[int, ...], SnmpValue], walks: Walks
+) -> dict[tuple[int, ...], tuple[str | None, int]]:
+    """Rows reduced to groups: summed values (column) or counted rows (rows)."""
+    pattern = re.compile(source.name_match) if source.name_match else None
+    groups: dict[tuple[int, ...], tuple[str | None, int]] = {}
+    counts: dict[tuple[int, ...], int] = defaultdict(int)
+    for index, value in rows.items():
+        name = decode_string_index(index) if source.index_is_string else None
+        if pattern is not None:
+            match = pattern.fullmatch(name or "")
+            if match is None:
+                continue
+            name = match.group(1) if match.groups() else name
+        key = index
+        if source.group_by_index is not None:
+            key = (index[source.group_by_index],)
+        amount = as_number(value) if source.column else 1
+        counts[key] += amount
+        groups[key] = (name, counts[key])
+    return groups
+
+
+def _label(
+    source: ValueSource,
+    key: tuple[int, ...],
+    name: str | None,
+    walks: Walks,
+    if_names: Mapping[int, str],
+) -> str:
+    """Human label of a breakdown row."""
+    if source.label == "name" and name:
+        return name
+    if source.label == "ifname" and len(key) == 1 and key[0] in if_names:
+        return if_names[key[0]]
+    if source.label == "column" and source.label_column:
+        labels = column(walks.get(source.label_column, ()), source.label_column)
+        text = as_text(labels.get(key))
+        if text:
+            return text
+    return ".".join(str(part) for part in key)
+
+
+def decode_string_index(index: tuple[int, ...]) -> str | None:
+    """A length-prefixed string index (e.g. NET-SNMP-EXTEND names), None if not one."""
+    if not index or index[0] != len(index) - 1:
+        return None
+    if any(part > 255 for part in index[1:]):
+        return None
+    return bytes(index[1:]).decode("utf-8", errors="replace")
+
+
+def cpu_percent(
+    profile: Profile, scalars: Mapping[str, SnmpValue], walks: Walks
+) -> float | None:
+    """CPU load from a scalar, or the average of a per-core column."""
+    for source in profile.cpu:
+        try:
+            if source.scalar:
+                value = scalars.get(source.scalar)
+                if value is not None and not value.is_exception:
+                    return float(as_number(value))
+            elif source.column:
+                rows = column(walks.get(source.column, ()), source.column)
+                numbers = [as_number(v) for v in rows.values()]
+                if numbers:
+                    return sum(numbers) / len(numbers)
+        except DecodeError:
+            continue
+    return None
+
+
+def memory_percent(profile: Profile, scalars: Mapping[str, SnmpValue]) -> float | None:
+    """Memory used as a percentage, from total and used/free scalars."""
+    mem = profile.memory
+    if mem is None:
+        return None
+    total = _safe_number(_present(scalars.get(mem.total)))
+    part = _safe_number(_present(scalars.get(mem.used or mem.free or "")))
+    if not total or part is None:
+        return None
+    used = part if mem.used else total - part
+    return max(0.0, min(100.0, 100.0 * used / total))
+
+
+def _present(value: SnmpValue | None) -> SnmpValue | None:
+    return None if value is None or value.is_exception else value
+
+
+def walk_roots(profile: Profile) -> list[str]:
+    """Subtrees a poll walks for this profile (interfaces, cpu, client tables, labels)."""
+    roots: list[str] = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
+    for source in (*profile.cpu, *profile.clients, *profile.breakdown):
+        if source.table:
+            roots.append(source.table)
+        if source.label_column:
+            roots.append(source.label_column)
+    return list(dict.fromkeys(roots))
