@@ -24,6 +24,7 @@ class InterfaceReading:
     in_octets: int | None
     out_octets: int | None
     counter_bits: int | None  # 64 for ifHC*, 32 for ifIn/OutOctets, None when unread
+    role: str | None = None  # "uplink", "wireless" or None
 
 
 @dataclass(frozen=True, slots=True)

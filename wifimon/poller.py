@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 
@@ -34,8 +35,6 @@ async def detect_profile(
 
 def _matches_system(profile: Profile, descr: str | None, object_id: str | None) -> bool:
     """sysObjectID prefix and sysDescr regex tests (each only when the profile gives one)."""
-    import re
-
     rules = profile.detect
     if rules.sys_object_id and not (
         object_id and any(object_id.startswith(p.rstrip(".")) for p in rules.sys_object_id)
@@ -64,6 +63,7 @@ async def poll_ap(
     profiles: ProfileSet,
     profile_name: str,
     known_profile: str | None = None,
+    uplink: str | None = None,
 ) -> ApSample:
     """One poll: system GET, profile detection if `auto`, scalars, then table walks.
 
@@ -83,7 +83,7 @@ async def poll_ap(
     sample.profile = profile.name
     scalars = await _read_scalars(client, target, profile, system, sample)
     walks = await _read_walks(client, target, profile, sample)
-    _decode_into(sample, profile, scalars, walks)
+    _decode_into(sample, profile, scalars, walks, uplink)
     sample.duration_seconds = time.monotonic() - started
     return sample
 
@@ -143,12 +143,13 @@ def _decode_into(
     profile: Profile,
     scalars: Mapping[str, SnmpValue],
     walks: Mapping[str, list[VarBind]],
+    uplink: str | None,
 ) -> None:
     """Fill the sample from raw values (pure decoding)."""
     sample.uptime_seconds = decode.uptime_seconds(profile, scalars)
     if sample.uptime_seconds is None and profile.uptime:
         sample.issues.append(PollIssue("noSuchObject", "no uptime"))
-    sample.interfaces = decode.interfaces(profile, walks)
+    sample.interfaces = decode.interfaces(profile, walks, uplink)
     if_names = {i.index: i.name for i in sample.interfaces}
     sample.clients = decode.clients(profile, scalars, walks, if_names)
     if sample.clients.issue is not None and sample.clients.issue.reason != "unsupported":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from wifimon.measurements import ClientReading, InterfaceReading, PollIssue, RadioClients
 from wifimon.snmp.profiles import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, Profile, ValueSource
@@ -90,11 +91,24 @@ def uptime_seconds(profile: Profile, scalars: Mapping[str, SnmpValue]) -> float 
     return None
 
 
-def interfaces(profile: Profile, walks: Walks) -> list[InterfaceReading]:
-    """IF-MIB rows joined by ifIndex, preferring 64-bit counters and ifName."""
+def interfaces(profile: Profile, walks: Walks, uplink: str | None = None) -> list[InterfaceReading]:
+    """IF-MIB rows joined by ifIndex, preferring 64-bit counters and ifName, with roles."""
     cols = {root: column(walks.get(root, ()), root) for root in INTERFACE_COLUMNS}
     indexes = sorted({idx for rows in cols.values() for idx in rows if len(idx) == 1})
-    return [_interface(profile, idx[0], cols) for idx in indexes]
+    readings = [_interface(profile, idx[0], cols) for idx in indexes]
+    return [replace(r, role=interface_role(profile, r.name, uplink)) for r in readings]
+
+
+def interface_role(profile: Profile, name: str, uplink: str | None) -> str | None:
+    """`uplink` for the inventory's uplink (else the profile's pattern), `wireless` for radios."""
+    if uplink is not None:
+        if name == uplink:
+            return "uplink"
+    elif re.match(profile.interfaces.uplink, name):
+        return "uplink"
+    if re.match(profile.interfaces.wireless, name):
+        return "wireless"
+    return None
 
 
 def _interface(
@@ -281,9 +295,7 @@ def decode_string_index(index: tuple[int, ...]) -> str | None:
     return bytes(index[1:]).decode("utf-8", errors="replace")
 
 
-def cpu_percent(
-    profile: Profile, scalars: Mapping[str, SnmpValue], walks: Walks
-) -> float | None:
+def cpu_percent(profile: Profile, scalars: Mapping[str, SnmpValue], walks: Walks) -> float | None:
     """CPU load from a scalar, or the average of a per-core column."""
     for source in profile.cpu:
         try:

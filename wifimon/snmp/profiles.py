@@ -89,7 +89,7 @@ class Interfaces(_Strict):
 
     enabled: bool = True
     high_speed_unit: Literal["mbps", "bps"] = "mbps"
-    wireless: str = r"^(wlan|wl|ath|wifi|radio|ra|rai|wds|vap)"
+    wireless: str = r"(?i)^(wlan|wl|ath|wifi|radio|ra\d|rai|wds|vap)"
     uplink: str = r"^(ether1|eth0|wan|WAN|pppoe-out1|GigabitEthernet0|uplink|br-wan)$"
 
 

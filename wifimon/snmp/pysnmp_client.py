@@ -122,7 +122,9 @@ class PysnmpClient:
                 del remaining[index - 1]
                 continue
             if status:
-                raise SnmpError(f"{target.describe()}: agent answered {status}", reason="error_status")
+                raise SnmpError(
+                    f"{target.describe()}: agent answered {status}", reason="error_status"
+                )
             for oid, value in varbinds:
                 found[oid] = value
             break

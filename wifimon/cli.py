@@ -1,0 +1,198 @@
+"""Command line: the only place that configures logging."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from wifimon import __version__
+from wifimon.errors import ConfigError, WifimonError
+
+log = logging.getLogger("wifimon")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `wifimon` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"wifimon: config error:\n{exc}", file=sys.stderr)
+        return 2
+    except WifimonError as exc:
+        print(f"wifimon: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="time=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("apscheduler", "aiohttp.access", "pysnmp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wifimon", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wifimon {__version__}")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the monitoring daemon")
+    run.add_argument("--config", required=True, type=Path)
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="validate config and inventory, print a summary")
+    check.add_argument("--config", required=True, type=Path)
+    check.set_defaults(func=cmd_check_config)
+
+    inv = sub.add_parser("inventory", help="import or export the hotspot inventory")
+    inv_sub = inv.add_subparsers(required=True, metavar="ACTION")
+    imp = inv_sub.add_parser("import", help="convert a CSV (`,` or `;`) to inventory YAML")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("-o", "--output", type=Path, help="write YAML here (default: stdout)")
+    imp.add_argument("--config", type=Path, help="also check credentials/profiles against it")
+    imp.set_defaults(func=cmd_inventory_import)
+    exp = inv_sub.add_parser("export", help="print the configured inventory")
+    exp.add_argument("--config", required=True, type=Path)
+    exp.add_argument("--format", choices=["csv", "yaml"], default="yaml")
+    exp.add_argument("--delimiter", default=",", choices=[",", ";"])
+    exp.set_defaults(func=cmd_inventory_export)
+
+    poll = sub.add_parser("poll", help="poll one device once and print what its profile reads")
+    poll.add_argument("host")
+    poll.add_argument("--port", type=int, default=161)
+    poll.add_argument("--version", dest="snmp_version", choices=["1", "2c", "3"], default="2c")
+    src = poll.add_mutually_exclusive_group()
+    src.add_argument("--community-env", metavar="VAR")
+    src.add_argument("--community-file", type=Path)
+    poll.add_argument("--user", help="SNMPv3 user")
+    poll.add_argument(
+        "--auth-protocol", choices=["SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"]
+    )
+    poll.add_argument("--auth-key-env", metavar="VAR")
+    poll.add_argument("--priv-protocol", choices=["AES", "AES192", "AES256", "DES", "3DES"])
+    poll.add_argument("--priv-key-env", metavar="VAR")
+    poll.add_argument("--context", default="")
+    poll.add_argument("--profile", default="auto")
+    poll.add_argument("--timeout", type=float, default=2.0)
+    poll.add_argument("--retries", type=int, default=1)
+    poll.add_argument("--json", action="store_true")
+    poll.set_defaults(func=cmd_poll)
+
+    demo = sub.add_parser("demo", help="run the daemon against a simulated fleet")
+    demo.add_argument("--listen", default="127.0.0.1:9817")
+    demo.add_argument("--interval", type=float, default=15.0)
+    demo.add_argument(
+        "--duration", type=float, default=0.0, help="stop after this many seconds (0: until Ctrl-C)"
+    )
+    demo.add_argument("--workdir", type=Path, help="keep the generated demo files here")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from wifimon.daemon import run
+
+    return asyncio.run(run(args.config))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from wifimon import config
+
+    cfg = config.load(args.config)
+    print(summary(cfg))
+    return 0
+
+
+def summary(cfg: Any) -> str:
+    """What a config will watch, in a few lines."""
+    aps = cfg.inventory.access_points()
+    profiles = Counter(ap.profile for _, ap in aps)
+    kelurahan = {(h.kota, h.kecamatan, h.kelurahan) for h in cfg.inventory.hotspots}
+    lines = [
+        f"config ok: {cfg.path}",
+        f"hotspots: {len(cfg.inventory.hotspots)}",
+        f"access points: {len(aps)}",
+        f"kelurahan: {len(kelurahan)}",
+        f"providers: {len({h.provider for h in cfg.inventory.hotspots})}",
+        "access points per profile: "
+        + ", ".join(f"{name}={count}" for name, count in sorted(profiles.items())),
+        f"poll interval: {cfg.model.polling.interval_seconds:g} s, "
+        f"listen: {cfg.model.daemon.listen}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_inventory_import(args: argparse.Namespace) -> int:
+    from wifimon.inventory_io import read_inventory_files, to_yaml
+
+    inventory, locations = read_inventory_files([args.file])
+    if args.config:
+        from wifimon import config as config_module
+
+        cfg = config_module.load(args.config)
+        config_module.check_inventory_refs(inventory, locations, cfg.credentials, cfg.profiles)
+    text = to_yaml(inventory)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(
+            f"wrote {len(inventory.hotspots)} hotspots, "
+            f"{len(inventory.access_points())} access points to {args.output}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_inventory_export(args: argparse.Namespace) -> int:
+    from wifimon import config
+    from wifimon.inventory_io import to_csv, to_yaml
+
+    cfg = config.load(args.config)
+    if args.format == "csv":
+        sys.stdout.write(to_csv(cfg.inventory, args.delimiter))
+    else:
+        sys.stdout.write(to_yaml(cfg.inventory))
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from wifimon.diagnostics import poll_device, render_text, sample_to_json
+
+    sample = asyncio.run(poll_device(args, os.environ))
+    if args.json:
+        print(json.dumps(sample_to_json(sample), indent=2, ensure_ascii=False))
+    else:
+        print(render_text(sample))
+    if not sample.reachable:
+        reason = sample.issues[0].detail if sample.issues else "no answer"
+        print(f"wifimon: {reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wifimon.demo.runner import run_demo
+
+    return asyncio.run(run_demo(args.listen, args.interval, args.duration, args.workdir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

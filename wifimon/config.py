@@ -1,0 +1,267 @@
+"""Strict configuration: models, defaults in one place, secrets, cross-checks; `load()`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from wifimon.errors import ConfigError
+from wifimon.inventory import Inventory
+from wifimon.secrets import Secret
+from wifimon.snmp.profiles import ProfileSet, load_profiles
+from wifimon.snmp.types import AUTH_PROTOCOLS, PRIV_PROTOCOLS, CommunityAuth, UsmAuth
+from wifimon.yamlsource import SourceMap, format_path, load_yaml, validation_error
+
+DEFAULT_LISTEN = "127.0.0.1:9817"
+DEFAULT_DATA_DIR = "data"
+DEFAULT_INTERVAL_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = 2.0
+DEFAULT_RETRIES = 1
+DEFAULT_CONCURRENCY = 256
+DEFAULT_BACKOFF_MAX_SECONDS = 900.0
+DEFAULT_DOWN_AFTER_FAILURES = 2
+MIN_INTERVAL_SECONDS = 1.0
+WEAK_AUTH = {"MD5", "SHA"}
+WEAK_PRIV = {"DES", "3DES"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DaemonSettings(_Strict):
+    """Where the daemon listens and keeps its files."""
+
+    listen: str = DEFAULT_LISTEN
+    data_dir: str = DEFAULT_DATA_DIR
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+
+class PollingSettings(_Strict):
+    """How often and how hard to poll; one slow AP never holds up the others."""
+
+    interval_seconds: float = Field(default=DEFAULT_INTERVAL_SECONDS, ge=MIN_INTERVAL_SECONDS)
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=30)
+    retries: int = Field(default=DEFAULT_RETRIES, ge=0, le=5)
+    concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=10_000)
+    backoff_max_seconds: float = Field(default=DEFAULT_BACKOFF_MAX_SECONDS, ge=0)
+    down_after_failures: int = Field(default=DEFAULT_DOWN_AFTER_FAILURES, ge=1, le=10)
+
+
+class EnvSecret(_Strict):
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class FileSecret(_Strict):
+    file: str = Field(min_length=1)
+
+
+class CommunityCredentials(_Strict):
+    """SNMPv1/v2c: the community is the name of a secret."""
+
+    version: Literal["1", "2c"]
+    community: str
+
+
+class UsmCredentials(_Strict):
+    """SNMPv3 USM; protocols must be named, weak ones need `allow_weak_crypto`."""
+
+    version: Literal["3"]
+    user: str = Field(min_length=1)
+    auth_protocol: Literal["SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"] | None = None
+    auth_key: str | None = None
+    priv_protocol: Literal["AES", "AES192", "AES256", "DES", "3DES"] | None = None
+    priv_key: str | None = None
+    context: str = ""
+    allow_weak_crypto: bool = False
+
+    @model_validator(mode="after")
+    def _consistent_security(self) -> UsmCredentials:
+        if (self.auth_protocol is None) != (self.auth_key is None):
+            raise ValueError("auth_protocol and auth_key go together")
+        if (self.priv_protocol is None) != (self.priv_key is None):
+            raise ValueError("priv_protocol and priv_key go together")
+        if self.priv_protocol and not self.auth_protocol:
+            raise ValueError("privacy needs authentication (authPriv)")
+        weak = (self.auth_protocol in WEAK_AUTH) or (self.priv_protocol in WEAK_PRIV)
+        if weak and not self.allow_weak_crypto:
+            raise ValueError(
+                "MD5, SHA-1, DES and 3DES are refused; use SHA256+ and AES, "
+                "or set allow_weak_crypto: true for old devices"
+            )
+        return self
+
+
+Credentials = Annotated[CommunityCredentials | UsmCredentials, Field(discriminator="version")]
+
+
+class ConfigModel(_Strict):
+    """The whole config file."""
+
+    daemon: DaemonSettings = DaemonSettings()
+    polling: PollingSettings = PollingSettings()
+    secrets: dict[str, EnvSecret | FileSecret] = Field(default_factory=dict)
+    snmp_credentials: dict[str, Credentials] = Field(default_factory=dict)
+    profiles_dirs: list[str] = Field(default_factory=list)
+    inventory: list[str] = Field(default_factory=list)
+
+    @field_validator("inventory", "profiles_dirs", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("snmp_credentials", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for creds in value.values():
+                if isinstance(creds, dict) and isinstance(creds.get("version"), int | float):
+                    creds["version"] = str(creds["version"])
+        return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config with resolved secrets, inventory and profiles."""
+
+    path: Path
+    model: ConfigModel
+    inventory: Inventory
+    profiles: ProfileSet
+    credentials: dict[str, CommunityAuth | UsmAuth]
+    versions: dict[str, Literal["1", "2c", "3"]]
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.path.parent / self.model.daemon.data_dir).resolve()
+
+
+def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
+    """Read, validate and cross-check a config file and its inventory; raise ConfigError."""
+    path = Path(path)
+    env = dict(os.environ if environ is None else environ)
+    data, source = _read(path)
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, source) from exc
+    profiles = load_profiles([_relative(path, d) for d in model.profiles_dirs])
+    secrets = _resolve_secrets(model, source, path, env)
+    credentials, versions = _build_credentials(model, source, secrets)
+    from wifimon.inventory_io import read_inventory_files
+
+    inventory, locations = read_inventory_files([_relative(path, p) for p in model.inventory])
+    check_inventory_refs(inventory, locations, credentials, profiles)
+    return Config(path, model, inventory, profiles, credentials, versions)
+
+
+def _read(path: Path) -> tuple[Any, SourceMap]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    data, source = load_yaml(text, str(path))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of sections")
+    return data, source
+
+
+def _relative(config_path: Path, other: str) -> Path:
+    candidate = Path(other)
+    return candidate if candidate.is_absolute() else config_path.parent / candidate
+
+
+def _resolve_secrets(
+    model: ConfigModel, source: SourceMap, path: Path, env: dict[str, str]
+) -> dict[str, Secret]:
+    """Read every secret now, so a missing one stops start-up rather than a poll."""
+    resolved: dict[str, Secret] = {}
+    for name, spec in model.secrets.items():
+        where = f"{source.where(('secrets', name))}: secrets.{name}"
+        if isinstance(spec, EnvSecret):
+            if spec.env not in env:
+                raise ConfigError(f"{where}: environment variable {spec.env} is not set")
+            resolved[name] = Secret(env[spec.env])
+        else:
+            file_path = _relative(path, spec.file)
+            try:
+                resolved[name] = Secret(file_path.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot read {file_path}: {exc.strerror}") from exc
+        if not resolved[name].reveal():
+            raise ConfigError(f"{where}: the secret is empty")
+    return resolved
+
+
+def _build_credentials(
+    model: ConfigModel, source: SourceMap, secrets: dict[str, Secret]
+) -> tuple[dict[str, CommunityAuth | UsmAuth], dict[str, Literal["1", "2c", "3"]]]:
+    """Credential sets with their secrets looked up by name."""
+    built: dict[str, CommunityAuth | UsmAuth] = {}
+    versions: dict[str, Literal["1", "2c", "3"]] = {}
+
+    def secret(name: str, field: str, ref: str | None) -> Secret | None:
+        if ref is None:
+            return None
+        if ref not in secrets:
+            path = ("snmp_credentials", name, field)
+            raise ConfigError(
+                f"{source.where(path)}: {format_path(path)}: undefined secret {ref!r}"
+            )
+        return secrets[ref]
+
+    for name, creds in model.snmp_credentials.items():
+        versions[name] = creds.version
+        if isinstance(creds, CommunityCredentials):
+            community = secret(name, "community", creds.community)
+            assert community is not None
+            built[name] = CommunityAuth(community)
+        else:
+            built[name] = UsmAuth(
+                user=creds.user,
+                auth_protocol=creds.auth_protocol,
+                auth_key=secret(name, "auth_key", creds.auth_key),
+                priv_protocol=creds.priv_protocol,
+                priv_key=secret(name, "priv_key", creds.priv_key),
+                context=creds.context,
+            )
+    return built, versions
+
+
+def check_inventory_refs(
+    inventory: Inventory,
+    locations: dict[str, str],
+    credentials: dict[str, CommunityAuth | UsmAuth],
+    profiles: ProfileSet,
+) -> None:
+    """Every AP names credentials and a profile that exist."""
+    for _, ap in inventory.access_points():
+        where = locations[ap.id]
+        if ap.credentials not in credentials:
+            raise ConfigError(
+                f"{where}: credentials: undefined snmp_credentials {ap.credentials!r}"
+            )
+        if ap.profile != "auto" and ap.profile not in profiles.profiles:
+            known = ", ".join(["auto", *profiles.names()])
+            raise ConfigError(f"{where}: profile: unknown profile {ap.profile!r} (known: {known})")
+
+
+__all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "Config", "ConfigModel", "load"]

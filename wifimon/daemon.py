@@ -1,0 +1,196 @@
+"""Builds the parts from Config, starts and stops them, and reloads without losing state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from wifimon import config as config_module
+from wifimon.config import Config
+from wifimon.errors import ConfigError
+from wifimon.measurements import ApSample
+from wifimon.metrics import SelfMetrics, StateCollector
+from wifimon.poller import poll_ap
+from wifimon.scheduler import PollScheduler, expected_start
+from wifimon.snmp.client import SnmpClient
+from wifimon.snmp.pysnmp_client import PysnmpClient
+from wifimon.snmp.types import SnmpTarget
+from wifimon.state import State, Status
+
+log = logging.getLogger(__name__)
+STOP_TIMEOUT_SECONDS = 5.0
+
+
+def target_for(config: Config, ap_id: str, state: State) -> SnmpTarget:
+    """The SNMP target of an AP with the configured credentials and timeouts."""
+    ap = state.aps[ap_id].ap
+    polling = config.model.polling
+    return SnmpTarget(
+        host=ap.host,
+        port=ap.port,
+        version=config.versions[ap.credentials],
+        auth=config.credentials[ap.credentials],
+        timeout=polling.timeout_seconds,
+        retries=polling.retries,
+    )
+
+
+class Daemon:
+    """The running wifimon: config, state, scheduler, metrics and (via web) HTTP."""
+
+    def __init__(self, config_path: Path, client: SnmpClient | None = None) -> None:
+        self.config_path = config_path
+        self.config: Config = config_module.load(config_path)
+        self.client: SnmpClient = client or PysnmpClient()
+        self.registry = CollectorRegistry()
+        self.self_metrics = SelfMetrics(self.registry)
+        self.state = State(self.config.inventory, self.config.model.polling.down_after_failures)
+        self.registry.register(StateCollector(self.state))
+        polling = self.config.model.polling
+        self.semaphore = asyncio.Semaphore(polling.concurrency)
+        self.scheduler = PollScheduler(self.poll_once, polling.interval_seconds)
+        self.started = False
+        self._stopping = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Schedule every AP and start the scheduler."""
+        now = time.time()
+        for ap_id in self.state.aps:
+            self.scheduler.add(ap_id, now)
+        self.scheduler.start()
+        self.started = True
+        log.info("started hotspots=%d aps=%d", len(self.state.hotspots), len(self.state.aps))
+
+    async def poll_once(self, ap_id: str, first_run: float) -> None:
+        """The scheduled job for one AP: honour backoff, poll under the global limit, record."""
+        now = time.time()
+        interval = self.scheduler.interval
+        self.self_metrics.scheduler_lag.observe(
+            max(0.0, now - expected_start(now, first_run, interval))
+        )
+        if ap_id not in self.state.aps:
+            return
+        if not self.state.should_poll(ap_id, now):
+            self.self_metrics.polls.labels("skipped_backoff").inc()
+            return
+        ap_state = self.state.aps[ap_id]
+        target = target_for(self.config, ap_id, self.state)
+        async with self.semaphore:
+            try:
+                sample = await asyncio.wait_for(
+                    poll_ap(
+                        self.client,
+                        target,
+                        ap_id,
+                        self.config.profiles,
+                        ap_state.ap.profile,
+                        ap_state.detected_profile,
+                        ap_state.ap.uplink,
+                    ),
+                    timeout=interval,
+                )
+            except TimeoutError:
+                log.warning("poll overran its interval ap=%s", ap_id)
+                return
+        self._account(sample)
+        self.state.record(sample)
+        if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
+            polling = self.config.model.polling
+            self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
+
+    def _account(self, sample: ApSample) -> None:
+        """Self-metrics for one finished poll."""
+        result = "failed" if not sample.reachable else ("partial" if sample.issues else "success")
+        self.self_metrics.polls.labels(result).inc()
+        self.self_metrics.poll_duration.labels(result).observe(sample.duration_seconds)
+        for issue in sample.issues:
+            self.self_metrics.poll_errors.labels(issue.reason).inc()
+            log.debug(
+                "poll issue ap=%s reason=%s detail=%s", sample.ap_id, issue.reason, issue.detail
+            )
+
+    async def reload(self) -> None:
+        """Load config and inventory again; on error keep the old one and raise ConfigError."""
+        async with self._reload_lock:
+            try:
+                new = await asyncio.to_thread(config_module.load, self.config_path)
+            except ConfigError as exc:
+                self.self_metrics.reload_success.set(0)
+                self.self_metrics.reloads.labels("failure").inc()
+                log.error("config reload refused: %s", exc)
+                raise
+            self._adopt(new)
+
+    def _adopt(self, new: Config) -> None:
+        """Swap in a validated config: start added APs, stop removed ones, keep the rest."""
+        old_polling = self.config.model.polling
+        self.config = new
+        self.state.down_after_failures = new.model.polling.down_after_failures
+        added, removed, changed = self.state.apply_inventory(new.inventory)
+        now = time.time()
+        for ap_id in removed:
+            self.scheduler.remove(ap_id)
+        if new.model.polling.interval_seconds != old_polling.interval_seconds:
+            self.scheduler.reschedule_all(new.model.polling.interval_seconds, now)
+        for ap_id in added | changed:
+            self.scheduler.add(ap_id, now)
+        if new.model.polling.concurrency != old_polling.concurrency:
+            self.semaphore = asyncio.Semaphore(new.model.polling.concurrency)
+        self.self_metrics.reload_success.set(1)
+        self.self_metrics.reload_time.set(time.time())
+        self.self_metrics.reloads.labels("success").inc()
+        log.info(
+            "config reloaded added=%d removed=%d changed=%d", len(added), len(removed), len(changed)
+        )
+
+    async def stop(self) -> None:
+        """Stop scheduling, let running polls end briefly, close SNMP."""
+        self.scheduler.shutdown()
+        self._stopping.set()
+        await self.client.close()
+        log.info("stopped")
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stopping.wait()
+
+
+async def run(config_path: Path) -> int:
+    """`wifimon run`: daemon + HTTP server until SIGTERM/SIGINT; SIGHUP reloads."""
+    from wifimon.web import start_web
+
+    daemon = Daemon(config_path)
+    runner = await start_web(daemon)
+    await daemon.start()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, daemon.request_stop)
+    loop.add_signal_handler(signal.SIGINT, daemon.request_stop)
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(_reload_logged(daemon)))
+    await daemon.wait_stopped()
+    log.info("stopping")
+    try:
+        await asyncio.wait_for(_shutdown(daemon, runner), timeout=STOP_TIMEOUT_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown took longer than %.0f s", STOP_TIMEOUT_SECONDS)
+    return 0
+
+
+async def _shutdown(daemon: Daemon, runner: web.AppRunner) -> None:
+    await daemon.stop()
+    await runner.cleanup()
+
+
+async def _reload_logged(daemon: Daemon) -> None:
+    """SIGHUP handler: errors are logged and exported, never raised into the loop."""
+    with contextlib.suppress(ConfigError):
+        await daemon.reload()

@@ -1,0 +1,1 @@
+"""A simulated fleet of titik for the demo and the daemon-level tests."""

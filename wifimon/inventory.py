@@ -1,0 +1,123 @@
+"""Hotspots (titik), their access points, contacts and SLA; YAML and CSV forms."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_MIN_MBPS = 50.0
+DEFAULT_CAPACITY_USERS = 50
+DEFAULT_SNMP_PORT = 161
+MAX_MIN_MBPS = 10_000.0
+MAX_CAPACITY_USERS = 5_000
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Sla(_Strict):
+    """What the city pays for at this titik."""
+
+    min_mbps: float = Field(default=DEFAULT_MIN_MBPS, gt=0, le=MAX_MIN_MBPS)
+    capacity_users: int = Field(default=DEFAULT_CAPACITY_USERS, ge=1, le=MAX_CAPACITY_USERS)
+
+
+class Contact(_Strict):
+    """A person to tell: the pengurus RW, the provider, the NOC."""
+
+    role: Literal["rw_admin", "provider", "noc", "lurah", "camat"] = "rw_admin"
+    name: str = Field(min_length=1)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{6,20}$")
+    whatsapp: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{6,20}$")
+    telegram_chat_id: str | None = Field(default=None, pattern=r"^-?[0-9]{1,20}$|^@\w{4,}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccessPoint(_Strict):
+    """One SNMP-managed device serving a titik."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    address: str
+    credentials: str = Field(min_length=1)
+    profile: str = "auto"
+    uplink: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _valid_address(cls, value: str) -> str:
+        parse_address(value)
+        return value
+
+    @property
+    def host(self) -> str:
+        return parse_address(self.address)[0]
+
+    @property
+    def port(self) -> int:
+        return parse_address(self.address)[1]
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`10.0.0.1`, `10.0.0.1:1161`, `2001:db8::1`, `[2001:db8::1]:1161` -> (host, port)."""
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?", text)
+    if match:
+        host, port = match.group(1), match.group(2)
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IPv4 or IPv6 address") from None
+    number = int(port) if port else DEFAULT_SNMP_PORT
+    if not 1 <= number <= 65535:
+        raise ValueError(f"port {number} is out of range 1-65535")
+    return str(ip), number
+
+
+class Hotspot(_Strict):
+    """A titik: one public Wi-Fi location managed by an RW board."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    kota: str = Field(min_length=1)
+    kecamatan: str = Field(min_length=1)
+    kelurahan: str = Field(min_length=1)
+    rw: str = Field(min_length=1)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    provider: str = Field(min_length=1)
+    sla: Sla = Sla()
+    contacts: list[Contact] = Field(default_factory=list)
+    access_points: list[AccessPoint] = Field(min_length=1)
+
+    @field_validator("rw", mode="before")
+    @classmethod
+    def _rw_as_text(cls, value: object) -> object:
+        return f"{value:02d}" if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _unique_ap_ids(self) -> Hotspot:
+        seen: set[str] = set()
+        for ap in self.access_points:
+            if ap.id in seen:
+                raise ValueError(f"access point id {ap.id!r} appears twice")
+            seen.add(ap.id)
+        return self
+
+
+class Inventory(_Strict):
+    """All titik wifimon watches."""
+
+    hotspots: list[Hotspot] = Field(default_factory=list)
+
+    def access_points(self) -> list[tuple[Hotspot, AccessPoint]]:
+        """Every AP with its hotspot."""
+        return [(h, ap) for h in self.hotspots for ap in h.access_points]

@@ -1,0 +1,304 @@
+"""Reading and writing the inventory as YAML or CSV (`;` or `,`, decimal commas allowed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from wifimon.errors import ConfigError
+from wifimon.inventory import Hotspot, Inventory
+from wifimon.yamlsource import SourceMap, format_path, load_yaml, validation_error
+
+HOTSPOT_COLUMNS = (
+    "hotspot_id",
+    "name",
+    "kota",
+    "kecamatan",
+    "kelurahan",
+    "rw",
+    "latitude",
+    "longitude",
+    "provider",
+    "min_mbps",
+    "capacity_users",
+)
+CONTACT_COLUMNS = (
+    "contact_name",
+    "contact_phone",
+    "contact_whatsapp",
+    "contact_telegram",
+    "contact_email",
+)
+AP_COLUMNS = ("ap_id", "ap_address", "snmp_credentials", "profile", "uplink")
+CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS)
+REQUIRED_COLUMNS = (
+    "hotspot_id",
+    "name",
+    "kota",
+    "kecamatan",
+    "kelurahan",
+    "rw",
+    "latitude",
+    "longitude",
+    "provider",
+    "ap_id",
+    "ap_address",
+    "snmp_credentials",
+)
+_MODEL_FIELD_TO_COLUMN: dict[str, str] = {
+    "id": "hotspot_id",
+    "min_mbps": "min_mbps",
+    "capacity_users": "capacity_users",
+    "name": "name",
+    "phone": "contact_phone",
+    "whatsapp": "contact_whatsapp",
+    "telegram_chat_id": "contact_telegram",
+    "email": "contact_email",
+    "address": "ap_address",
+    "credentials": "snmp_credentials",
+}
+
+
+def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, str]]:
+    """All inventory files merged, with each AP's `file:line` (or CSV row) by AP id.
+
+    A hotspot or AP id used twice is an error.
+    """
+    hotspots: list[Hotspot] = []
+    seen_hotspots: dict[str, str] = {}
+    seen_aps: dict[str, str] = {}
+    for path in paths:
+        inventory, where = read_inventory(path)
+        for index, hotspot in enumerate(inventory.hotspots):
+            here = where(index, None)
+            if hotspot.id in seen_hotspots:
+                raise ConfigError(
+                    f"{here}: hotspot id {hotspot.id!r} already used at {seen_hotspots[hotspot.id]}"
+                )
+            seen_hotspots[hotspot.id] = here
+            for ap_index, ap in enumerate(hotspot.access_points):
+                ap_here = where(index, ap_index)
+                if ap.id in seen_aps:
+                    raise ConfigError(
+                        f"{ap_here}: access point id {ap.id!r} already used at {seen_aps[ap.id]}"
+                    )
+                seen_aps[ap.id] = ap_here
+            hotspots.append(hotspot)
+    return Inventory(hotspots=hotspots), seen_aps
+
+
+def read_inventory(path: Path) -> tuple[Inventory, Any]:
+    """One file by extension; returns the inventory and a `where(hotspot, ap)` locator."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    if path.suffix.lower() == ".csv":
+        return parse_csv(text, str(path))
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, filename: str) -> tuple[Inventory, Any]:
+    """Inventory from YAML text with file:line error messages."""
+    data, source = load_yaml(text, filename)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{filename}:1: the inventory must be a mapping with `hotspots:`")
+    try:
+        inventory = Inventory.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, source) from exc
+
+    def where(hotspot: int, ap: int | None) -> str:
+        path: tuple[str | int, ...] = ("hotspots", hotspot, "id")
+        if ap is not None:
+            path = ("hotspots", hotspot, "access_points", ap, "id")
+        return f"{source.where(path)}: {format_path(path[:-1])}"
+
+    return inventory, where
+
+
+def sniff_delimiter(header: str) -> str:
+    """`;` when the header has more semicolons than commas (Indonesian spreadsheets)."""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def parse_csv(text: str, filename: str) -> tuple[Inventory, Any]:
+    """Inventory from CSV, one row per access point; hotspot columns repeat per AP."""
+    header = text.splitlines()[0] if text.strip() else ""
+    if not header:
+        raise ConfigError(f"{filename}: the CSV file is empty")
+    delimiter = sniff_delimiter(header)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    columns = [c.strip() for c in reader.fieldnames or []]
+    _check_columns(columns, filename)
+    hotspots: dict[str, dict[str, Any]] = {}
+    rows_of: dict[str, list[int]] = {}
+    for row_number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(row.values()):
+            continue
+        _add_row(hotspots, rows_of, row, row_number, delimiter)
+    hotspot_ids = list(hotspots)
+    source = SourceMap(filename)
+    try:
+        inventory = Inventory.model_validate({"hotspots": list(hotspots.values())})
+    except ValidationError as exc:
+        raise _csv_error(exc, filename, hotspot_ids, rows_of) from exc
+
+    def where(hotspot: int, ap: int | None) -> str:
+        rows = rows_of[hotspot_ids[hotspot]]
+        return f"{filename}: row {rows[ap or 0]}"
+
+    del source
+    return inventory, where
+
+
+def _check_columns(columns: list[str], filename: str) -> None:
+    unknown = [c for c in columns if c not in CSV_COLUMNS]
+    if unknown:
+        raise ConfigError(
+            f"{filename}: row 1: unknown column {unknown[0]!r} (known: {', '.join(CSV_COLUMNS)})"
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ConfigError(f"{filename}: row 1: missing column {missing[0]!r}")
+
+
+def _number(text: str, delimiter: str) -> str:
+    """`-6,1754` -> `-6.1754` in `;`-separated files, where the comma is the decimal mark."""
+    if delimiter == ";" and re.fullmatch(r"-?\d+,\d+", text):
+        return text.replace(",", ".")
+    return text
+
+
+def _add_row(
+    hotspots: dict[str, dict[str, Any]],
+    rows_of: dict[str, list[int]],
+    row: dict[str, str],
+    row_number: int,
+    delimiter: str,
+) -> None:
+    """Fold one CSV row into its hotspot (created by the first row naming it)."""
+    hotspot_id = row.get("hotspot_id", "")
+    if hotspot_id not in hotspots:
+        hotspots[hotspot_id] = _hotspot_from_row(row, delimiter)
+        rows_of[hotspot_id] = []
+    rows_of[hotspot_id].append(row_number)
+    ap: dict[str, Any] = {
+        "id": row.get("ap_id", ""),
+        "address": row.get("ap_address", ""),
+        "credentials": row.get("snmp_credentials", ""),
+    }
+    if row.get("profile"):
+        ap["profile"] = row["profile"]
+    if row.get("uplink"):
+        ap["uplink"] = row["uplink"]
+    hotspots[hotspot_id]["access_points"].append(ap)
+
+
+def _hotspot_from_row(row: dict[str, str], delimiter: str) -> dict[str, Any]:
+    hotspot: dict[str, Any] = {
+        "id": row.get("hotspot_id", ""),
+        **{k: row.get(k, "") for k in ("name", "kota", "kecamatan", "kelurahan", "rw", "provider")},
+        "latitude": _number(row.get("latitude", ""), delimiter),
+        "longitude": _number(row.get("longitude", ""), delimiter),
+        "access_points": [],
+    }
+    sla = {k: _number(row[k], delimiter) for k in ("min_mbps", "capacity_users") if row.get(k)}
+    if sla:
+        hotspot["sla"] = sla
+    if row.get("contact_name"):
+        contact = {"name": row["contact_name"]}
+        for column, key in (
+            ("contact_phone", "phone"),
+            ("contact_whatsapp", "whatsapp"),
+            ("contact_telegram", "telegram_chat_id"),
+            ("contact_email", "email"),
+        ):
+            if row.get(column):
+                contact[key] = row[column]
+        hotspot["contacts"] = [contact]
+    return hotspot
+
+
+def _csv_error(
+    exc: ValidationError, filename: str, hotspot_ids: list[str], rows_of: dict[str, list[int]]
+) -> ConfigError:
+    """Translate model paths back to CSV row numbers and column names."""
+    lines = []
+    for error in exc.errors():
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p[:1].isupper())]
+        hotspot_index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+        rows = rows_of[hotspot_ids[hotspot_index]] if hotspot_ids else [2]
+        row = rows[0]
+        if "access_points" in loc:
+            after = loc[loc.index("access_points") + 1 :]
+            if after and isinstance(after[0], int) and after[0] < len(rows):
+                row = rows[after[0]]
+        field = str(loc[-1]) if loc and isinstance(loc[-1], str) else "row"
+        column = _column_for(loc, field)
+        message = {"extra_forbidden": "unknown column", "missing": "required"}.get(
+            error["type"], error["msg"].removeprefix("Value error, ")
+        )
+        lines.append(f"{filename}: row {row}: column {column}: {message}")
+    return ConfigError("\n".join(dict.fromkeys(lines)))
+
+
+def _column_for(loc: list[Any], field: str) -> str:
+    if "contacts" in loc:
+        return "contact_" + {"telegram_chat_id": "telegram"}.get(field, field)
+    if "access_points" in loc:
+        return {"id": "ap_id", "address": "ap_address", "credentials": "snmp_credentials"}.get(
+            field, field
+        )
+    return _MODEL_FIELD_TO_COLUMN.get(field, field) if field != "name" else "name"
+
+
+def to_yaml(inventory: Inventory) -> str:
+    """The inventory as YAML, defaults left out."""
+    data = inventory.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def to_csv(inventory: Inventory, delimiter: str = ",") -> str:
+    """One row per AP, first contact only, in the column order import expects."""
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(CSV_COLUMNS), delimiter=delimiter, lineterminator="\n"
+    )
+    writer.writeheader()
+    for hotspot, ap in inventory.access_points():
+        contact = hotspot.contacts[0] if hotspot.contacts else None
+        writer.writerow(
+            {
+                "hotspot_id": hotspot.id,
+                "name": hotspot.name,
+                "kota": hotspot.kota,
+                "kecamatan": hotspot.kecamatan,
+                "kelurahan": hotspot.kelurahan,
+                "rw": hotspot.rw,
+                "latitude": hotspot.latitude,
+                "longitude": hotspot.longitude,
+                "provider": hotspot.provider,
+                "min_mbps": hotspot.sla.min_mbps,
+                "capacity_users": hotspot.sla.capacity_users,
+                "contact_name": contact.name if contact else "",
+                "contact_phone": (contact.phone or "") if contact else "",
+                "contact_whatsapp": (contact.whatsapp or "") if contact else "",
+                "contact_telegram": (contact.telegram_chat_id or "") if contact else "",
+                "contact_email": (contact.email or "") if contact else "",
+                "ap_id": ap.id,
+                "ap_address": ap.address,
+                "snmp_credentials": ap.credentials,
+                "profile": ap.profile,
+                "uplink": ap.uplink or "",
+            }
+        )
+    return out.getvalue()

@@ -1,0 +1,257 @@
+"""Prometheus metrics: a collector over state (no I/O) plus the daemon's self-metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from wifimon import __version__
+from wifimon.inventory import Hotspot
+from wifimon.state import ApState, State, Status
+
+HOTSPOT_LABELS = ["hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider"]
+AP_LABELS = [*HOTSPOT_LABELS, "ap"]
+INTERFACE_LABELS = [*AP_LABELS, "interface", "role"]
+RADIO_LABELS = [*AP_LABELS, "radio", "kind"]
+POLL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LAG_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+
+
+def hotspot_label_values(hotspot: Hotspot) -> list[str]:
+    return [
+        hotspot.id,
+        hotspot.kota,
+        hotspot.kecamatan,
+        hotspot.kelurahan,
+        hotspot.rw,
+        hotspot.provider,
+    ]
+
+
+class SelfMetrics:
+    """Metrics about wifimon itself, registered on the daemon's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.poll_duration = Histogram(
+            "wifimon_poll_duration_seconds",
+            "Time taken by one poll of one access point.",
+            ["result"],
+            buckets=POLL_BUCKETS,
+            registry=registry,
+        )
+        self.poll_errors = Counter(
+            "wifimon_poll_errors_total",
+            "Problems met while polling, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.polls = Counter(
+            "wifimon_polls_total",
+            "Polls by result (success, partial, failed, skipped_backoff).",
+            ["result"],
+            registry=registry,
+        )
+        self.scheduler_lag = Histogram(
+            "wifimon_scheduler_lag_seconds",
+            "Delay between a poll's planned and actual start.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.reload_success = Gauge(
+            "wifimon_config_last_reload_successful",
+            "1 when the last config reload succeeded, 0 when it was refused.",
+            registry=registry,
+        )
+        self.reload_time = Gauge(
+            "wifimon_config_last_reload_success_timestamp_seconds",
+            "When the config was last loaded successfully.",
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "wifimon_config_reloads_total",
+            "Config reload attempts by result.",
+            ["result"],
+            registry=registry,
+        )
+        self.build_info = Gauge(
+            "wifimon_build_info", "wifimon version.", ["version"], registry=registry
+        )
+        self.build_info.labels(__version__).set(1)
+        self.reload_success.set(1)
+        self.reload_time.set(time.time())
+
+
+class StateCollector(Collector):
+    """Builds per-hotspot, per-AP, per-radio and per-interface families from state at scrape."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._hotspot_families()
+        yield from self._ap_families()
+
+    def _hotspot_families(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "wifimon_hotspot_info",
+            "Static attributes of a titik (value is always 1).",
+            labels=[*HOTSPOT_LABELS, "name", "latitude", "longitude"],
+        )
+        up = GaugeMetricFamily(
+            "wifimon_hotspot_up",
+            "1 while at least one access point of the titik answers.",
+            labels=HOTSPOT_LABELS,
+        )
+        clients = GaugeMetricFamily(
+            "wifimon_hotspot_clients",
+            "Associated users at the titik (APs with known counts).",
+            labels=HOTSPOT_LABELS,
+        )
+        utilisation = GaugeMetricFamily(
+            "wifimon_hotspot_utilisation_ratio",
+            "Users divided by the titik's capacity.",
+            labels=HOTSPOT_LABELS,
+        )
+        capacity = GaugeMetricFamily(
+            "wifimon_hotspot_capacity_users",
+            "Users the titik is contracted to serve.",
+            labels=HOTSPOT_LABELS,
+        )
+        sla_min = GaugeMetricFamily(
+            "wifimon_hotspot_sla_min_bits_per_second",
+            "Contracted minimum throughput.",
+            labels=HOTSPOT_LABELS,
+        )
+        for hotspot_id, hotspot in self.state.hotspots.items():
+            labels = hotspot_label_values(hotspot)
+            view = self.state.hotspot_view(hotspot_id)
+            info.add_metric(
+                [*labels, hotspot.name, f"{hotspot.latitude:.6f}", f"{hotspot.longitude:.6f}"], 1
+            )
+            capacity.add_metric(labels, hotspot.sla.capacity_users)
+            sla_min.add_metric(labels, hotspot.sla.min_mbps * 1e6)
+            if view.status != Status.UNKNOWN:
+                up.add_metric(labels, 1 if view.status == Status.UP else 0)
+            if view.clients is not None and view.utilisation is not None:
+                clients.add_metric(labels, view.clients)
+                utilisation.add_metric(labels, view.utilisation)
+        yield from (info, up, clients, utilisation, capacity, sla_min)
+
+    def _ap_families(self) -> Iterator[Metric]:
+        families = _ApFamilies()
+        for ap_state in self.state.aps.values():
+            hotspot = self.state.hotspots.get(ap_state.hotspot_id)
+            if hotspot is not None:
+                families.add([*hotspot_label_values(hotspot), ap_state.ap.id], ap_state)
+        yield from families.all()
+
+
+class _ApFamilies:
+    """The per-AP metric families of one scrape."""
+
+    def __init__(self) -> None:
+        g, c = GaugeMetricFamily, CounterMetricFamily
+        self.up = g("wifimon_ap_up", "1 when the access point answered SNMP.", labels=AP_LABELS)
+        self.info = g(
+            "wifimon_ap_info",
+            "Profile and identity of an access point.",
+            labels=[*AP_LABELS, "profile", "address"],
+        )
+        self.uptime = g("wifimon_ap_uptime_seconds", "Device uptime.", labels=AP_LABELS)
+        self.reboots = c(
+            "wifimon_ap_reboots", "Reboots seen (uptime going backwards).", labels=AP_LABELS
+        )
+        self.clients = g(
+            "wifimon_ap_clients", "Associated clients; absent when unknown.", labels=AP_LABELS
+        )
+        self.radio_clients = g(
+            "wifimon_ap_radio_clients", "Clients per radio or SSID.", labels=RADIO_LABELS
+        )
+        self.cpu = g("wifimon_ap_cpu_utilisation_ratio", "CPU load 0-1.", labels=AP_LABELS)
+        self.memory = g("wifimon_ap_memory_utilisation_ratio", "Memory used 0-1.", labels=AP_LABELS)
+        self.last_success = g(
+            "wifimon_ap_last_success_timestamp_seconds",
+            "When the access point last answered.",
+            labels=AP_LABELS,
+        )
+        self.errors = c(
+            "wifimon_ap_poll_errors", "Poll problems by reason.", labels=[*AP_LABELS, "reason"]
+        )
+        self.if_up = g(
+            "wifimon_interface_up", "Interface operational status.", labels=INTERFACE_LABELS
+        )
+        self.if_speed = g(
+            "wifimon_interface_speed_bits_per_second",
+            "Interface link speed.",
+            labels=INTERFACE_LABELS,
+        )
+        self.rx_bps = g(
+            "wifimon_interface_receive_bits_per_second",
+            "Receive throughput over the last poll interval.",
+            labels=INTERFACE_LABELS,
+        )
+        self.tx_bps = g(
+            "wifimon_interface_transmit_bits_per_second",
+            "Transmit throughput over the last poll interval.",
+            labels=INTERFACE_LABELS,
+        )
+        self.rx_bytes = c(
+            "wifimon_interface_receive_bytes",
+            "Octets received since wifimon started watching (wraps handled).",
+            labels=INTERFACE_LABELS,
+        )
+        self.tx_bytes = c(
+            "wifimon_interface_transmit_bytes",
+            "Octets sent since wifimon started watching (wraps handled).",
+            labels=INTERFACE_LABELS,
+        )
+
+    def add(self, labels: list[str], ap: ApState) -> None:
+        """Add one AP's series."""
+        self.reboots.add_metric(labels, ap.reboots_total)
+        for reason, count in sorted(ap.errors_total.items()):
+            self.errors.add_metric([*labels, reason], count)
+        self.info.add_metric([*labels, ap.detected_profile or ap.ap.profile, ap.ap.address], 1)
+        if ap.status != Status.UNKNOWN:
+            self.up.add_metric(labels, 1 if ap.status == Status.UP else 0)
+        if ap.last_success is not None:
+            self.last_success.add_metric(labels, ap.last_success)
+        if ap.status != Status.UP or ap.last_sample is None:
+            return
+        sample = ap.last_sample
+        if sample.uptime_seconds is not None:
+            self.uptime.add_metric(labels, sample.uptime_seconds)
+        if sample.clients.total is not None:
+            self.clients.add_metric(labels, sample.clients.total)
+        for radio in sample.clients.by_radio:
+            self.radio_clients.add_metric([*labels, radio.label, radio.kind], radio.clients)
+        if sample.cpu_percent is not None:
+            self.cpu.add_metric(labels, sample.cpu_percent / 100)
+        if sample.memory_percent is not None:
+            self.memory.add_metric(labels, sample.memory_percent / 100)
+        self._add_interfaces(labels, ap)
+
+    def _add_interfaces(self, labels: list[str], ap: ApState) -> None:
+        """Uplink and wireless interfaces only: the ones the NOC looks at."""
+        for iface in ap.interfaces.values():
+            if iface.role is None:
+                continue
+            il = [*labels, iface.name, iface.role]
+            if iface.oper_up is not None:
+                self.if_up.add_metric(il, 1 if iface.oper_up else 0)
+            if iface.speed_mbps is not None:
+                self.if_speed.add_metric(il, iface.speed_mbps * 1e6)
+            if iface.last_in is not None:
+                self.rx_bytes.add_metric(il, iface.rx_bytes_total)
+                self.tx_bytes.add_metric(il, iface.tx_bytes_total)
+            if iface.rx_bps is not None:
+                self.rx_bps.add_metric(il, iface.rx_bps)
+            if iface.tx_bps is not None:
+                self.tx_bps.add_metric(il, iface.tx_bps)
+
+    def all(self) -> list[Metric]:
+        return [v for v in vars(self).values() if isinstance(v, Metric)]

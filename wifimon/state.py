@@ -1,0 +1,240 @@
+"""The one place that turns samples into rates, up/down, reboots and per-hotspot values."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from wifimon.inventory import AccessPoint, Hotspot, Inventory
+from wifimon.measurements import ApSample, InterfaceReading
+from wifimon.rates import counter_delta
+
+log = logging.getLogger(__name__)
+
+# sysUpTime may step back by a tick or two between agents' reads; more is a reboot.
+UPTIME_JITTER_SECONDS = 5.0
+
+
+class Status(StrEnum):
+    """Reachability as the NOC sees it."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(slots=True)
+class InterfaceState:
+    """Counters and rates of one interface across polls."""
+
+    name: str
+    role: str | None
+    oper_up: bool | None = None
+    speed_mbps: float | None = None
+    last_in: int | None = None
+    last_out: int | None = None
+    last_time: float | None = None
+    bits: int | None = None
+    rx_bytes_total: int = 0
+    tx_bytes_total: int = 0
+    rx_bps: float | None = None
+    tx_bps: float | None = None
+
+
+@dataclass(slots=True)
+class ApState:
+    """What wifimon knows about one access point."""
+
+    hotspot_id: str
+    ap: AccessPoint
+    status: Status = Status.UNKNOWN
+    last_sample: ApSample | None = None
+    last_success: float | None = None
+    consecutive_failures: int = 0
+    detected_profile: str | None = None
+    uptime_seconds: float | None = None
+    reboots_total: int = 0
+    polls_total: Counter[str] = field(default_factory=Counter)
+    errors_total: Counter[str] = field(default_factory=Counter)
+    interfaces: dict[int, InterfaceState] = field(default_factory=dict)
+    next_poll_after: float = 0.0
+
+    @property
+    def clients(self) -> int | None:
+        """Known client total from the last successful poll, None when unknown."""
+        if self.status != Status.UP or self.last_sample is None:
+            return None
+        return self.last_sample.clients.total
+
+
+@dataclass(frozen=True, slots=True)
+class HotspotView:
+    """Derived per-titik values (computed on read, never stored)."""
+
+    hotspot: Hotspot
+    status: Status
+    clients: int | None
+    utilisation: float | None
+
+
+class State:
+    """Latest state per AP and hotspot; written by pollers, read by metrics/rules/API."""
+
+    def __init__(self, inventory: Inventory, down_after_failures: int = 2) -> None:
+        self.down_after_failures = down_after_failures
+        self.hotspots: dict[str, Hotspot] = {}
+        self.aps: dict[str, ApState] = {}
+        self.apply_inventory(inventory)
+
+    def apply_inventory(self, inventory: Inventory) -> tuple[set[str], set[str], set[str]]:
+        """Adopt a new inventory: returns (added, removed, changed) AP ids.
+
+        Unchanged APs keep their state, so a reload leaves no gap and resets no rate.
+        """
+        new_aps = {ap.id: (hotspot.id, ap) for hotspot, ap in inventory.access_points()}
+        removed = set(self.aps) - set(new_aps)
+        added = set(new_aps) - set(self.aps)
+        changed = {
+            ap_id
+            for ap_id in set(new_aps) & set(self.aps)
+            if (self.aps[ap_id].hotspot_id, self.aps[ap_id].ap) != new_aps[ap_id]
+        }
+        for ap_id in removed | changed:
+            del self.aps[ap_id]
+        for ap_id in added | changed:
+            hotspot_id, ap = new_aps[ap_id]
+            self.aps[ap_id] = ApState(hotspot_id=hotspot_id, ap=ap)
+        self.hotspots = {h.id: h for h in inventory.hotspots}
+        return added, removed, changed
+
+    def record(self, sample: ApSample) -> None:
+        """Fold one poll result into the AP's state (ignored if the AP was removed)."""
+        state = self.aps.get(sample.ap_id)
+        if state is None:
+            return
+        outcome = _outcome(sample)
+        state.polls_total[outcome] += 1
+        for issue in sample.issues:
+            state.errors_total[issue.reason] += 1
+        if not sample.reachable:
+            self._record_failure(state)
+            return
+        rebooted = self._note_uptime(state, sample)
+        self._update_interfaces(state, sample, rebooted)
+        state.last_sample = sample
+        state.last_success = sample.timestamp
+        state.consecutive_failures = 0
+        state.next_poll_after = 0.0
+        state.status = Status.UP
+        if sample.profile:
+            state.detected_profile = sample.profile
+
+    def _record_failure(self, state: ApState) -> None:
+        state.consecutive_failures += 1
+        if state.consecutive_failures >= self.down_after_failures:
+            if state.status != Status.DOWN:
+                log.info("ap down hotspot=%s ap=%s", state.hotspot_id, state.ap.id)
+            state.status = Status.DOWN
+
+    def _note_uptime(self, state: ApState, sample: ApSample) -> bool:
+        """Count a reboot when uptime went backwards; returns whether it did."""
+        previous, current = state.uptime_seconds, sample.uptime_seconds
+        state.uptime_seconds = current
+        if previous is None or current is None:
+            return False
+        if current + UPTIME_JITTER_SECONDS < previous:
+            state.reboots_total += 1
+            log.info("ap rebooted hotspot=%s ap=%s", state.hotspot_id, state.ap.id)
+            return True
+        return False
+
+    def _update_interfaces(self, state: ApState, sample: ApSample, rebooted: bool) -> None:
+        """Rates from counter deltas; interfaces that vanished are dropped."""
+        seen: dict[int, InterfaceState] = {}
+        for reading in sample.interfaces:
+            current = state.interfaces.get(reading.index)
+            if current is None or current.name != reading.name:
+                current = InterfaceState(name=reading.name, role=reading.role)
+            _advance(current, reading, sample.timestamp, rebooted)
+            seen[reading.index] = current
+        state.interfaces = seen
+
+    def hotspot_view(self, hotspot_id: str) -> HotspotView:
+        """Up while at least one AP answers; clients summed over APs with known counts."""
+        hotspot = self.hotspots[hotspot_id]
+        aps = [self.aps[ap.id] for ap in hotspot.access_points if ap.id in self.aps]
+        statuses = {ap.status for ap in aps}
+        if Status.UP in statuses:
+            status = Status.UP
+        elif statuses == {Status.DOWN}:
+            status = Status.DOWN
+        else:
+            status = Status.UNKNOWN
+        known = [ap.clients for ap in aps if ap.clients is not None]
+        clients = sum(known) if known else None
+        capacity = hotspot.sla.capacity_users
+        utilisation = clients / capacity if clients is not None else None
+        return HotspotView(hotspot, status, clients, utilisation)
+
+    def should_poll(self, ap_id: str, now: float | None = None) -> bool:
+        """False while an AP that stays down is in backoff."""
+        state = self.aps.get(ap_id)
+        if state is None:
+            return False
+        return (now if now is not None else time.time()) >= state.next_poll_after
+
+    def back_off(self, ap_id: str, interval: float, maximum: float, now: float) -> None:
+        """Poll a down AP less often: interval x 2^(failures past down), capped."""
+        state = self.aps.get(ap_id)
+        if state is None or state.status != Status.DOWN:
+            return
+        extra = state.consecutive_failures - self.down_after_failures
+        delay = min(interval * (2 ** max(extra, 0)), maximum) if maximum > 0 else 0.0
+        state.next_poll_after = now + max(delay - interval, 0.0)
+
+
+def _outcome(sample: ApSample) -> str:
+    if not sample.reachable:
+        return "failed"
+    return "partial" if sample.issues else "success"
+
+
+def _advance(
+    current: InterfaceState, reading: InterfaceReading, now: float, rebooted: bool
+) -> None:
+    """Move one interface to a new reading, accumulating octets and computing rates."""
+    current.oper_up = reading.oper_up
+    current.speed_mbps = reading.speed_mbps
+    elapsed = now - current.last_time if current.last_time is not None else 0.0
+    same_width = current.bits == reading.counter_bits
+    current.rx_bps = current.tx_bps = None
+    if current.last_in is not None and reading.in_octets is not None and same_width:
+        delta = counter_delta(
+            current.last_in,
+            reading.in_octets,
+            reading.counter_bits or 64,
+            elapsed,
+            reading.speed_mbps,
+            rebooted,
+        )
+        if delta.octets is not None:
+            current.rx_bytes_total += delta.octets
+            current.rx_bps = delta.octets * 8 / elapsed
+    if current.last_out is not None and reading.out_octets is not None and same_width:
+        delta = counter_delta(
+            current.last_out,
+            reading.out_octets,
+            reading.counter_bits or 64,
+            elapsed,
+            reading.speed_mbps,
+            rebooted,
+        )
+        if delta.octets is not None:
+            current.tx_bytes_total += delta.octets
+            current.tx_bps = delta.octets * 8 / elapsed
+    current.last_in, current.last_out = reading.in_octets, reading.out_octets
+    current.bits = reading.counter_bits
+    current.last_time = now

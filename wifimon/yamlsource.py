@@ -1,0 +1,110 @@
+"""YAML loading that remembers the line of every key, so errors can name file:line:field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from wifimon.errors import ConfigError
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class SourceMap:
+    """Line numbers (1-based) of every mapping key and list item, by path."""
+
+    filename: str
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """Line of the deepest known prefix of `path`."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get(())
+
+    def where(self, path: Sequence[str | int]) -> str:
+        """`file:line` for a path (just `file` when the line is unknown)."""
+        line = self.line_of(path)
+        return f"{self.filename}:{line}" if line else self.filename
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """hotspots[2].access_points[0].address style."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def load_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+    """Parse YAML into plain data plus a line map; duplicate keys are errors."""
+    source = SourceMap(filename)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{filename}{line}: not valid YAML: {problem}") from exc
+    if node is None:
+        return {}, source
+    source.lines[()] = node.start_mark.line + 1
+    return _construct(node, (), source), source
+
+
+def _construct(node: yaml.Node, path: Path_, source: SourceMap) -> Any:
+    """Build Python data from a node, recording positions on the way."""
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.SafeLoader("").construct_object(key_node)  # type: ignore[no-untyped-call]
+            child = (*path, key)
+            if key in result:
+                raise ConfigError(
+                    f"{source.filename}:{key_node.start_mark.line + 1}: "
+                    f"{format_path(child)}: duplicate key"
+                )
+            source.lines[child] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, child, source)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            source.lines[child] = item.start_mark.line + 1
+            items.append(_construct(item, child, source))
+        return items
+    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+
+
+_FRIENDLY = {
+    "extra_forbidden": "unknown key",
+    "missing": "required",
+}
+
+
+def validation_error(exc: ValidationError, source: SourceMap, prefix: Path_ = ()) -> ConfigError:
+    """One ConfigError listing every problem as `file:line: path: message`."""
+    lines = []
+    for error in exc.errors():
+        path = (*prefix, *(p for p in error["loc"] if not _is_union_tag(p)))
+        message = _FRIENDLY.get(error["type"], error["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        lines.append(f"{source.where(path)}: {format_path(path)}: {message}")
+    return ConfigError("\n".join(dict.fromkeys(lines)))
+
+
+def _is_union_tag(part: object) -> bool:
+    """pydantic inserts model/type names into union error paths; they are not user keys."""
+    return isinstance(part, str) and (
+        part[:1].isupper() or part.startswith(("function-", "tagged-union"))
+    )
