@@ -38,7 +38,11 @@ def responder_path() -> str:
 
 
 class Simulator:
-    """One snmpsim process serving every `.snmprec` in `data_dir` (community = file name)."""
+    """One snmpsim process serving every `.snmprec` in `data_dir` (community = file name).
+
+    `extra_args` go before the data directory: SNMPv3 engine options such as
+    `--v3-user=...` belong to the engine the data directory is served by.
+    """
 
     def __init__(
         self, data_dir: Path, port: int | None = None, extra_args: list[str] | None = None

@@ -1,0 +1,109 @@
+"""Pure decoding from recordings: no agent, no network."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.conftest import RECORDINGS
+from wifimon.snmp import decode, snmprec
+from wifimon.snmp.profiles import load_profiles
+from wifimon.snmp.types import SnmpValue, in_subtree
+
+PROFILES = load_profiles()
+
+
+def _walks(records, profile):
+    return {root: [(o, v) for o, v in records if in_subtree(o, root)]
+            for root in decode.walk_roots(profile)}
+
+
+def test_unsorted_tables_decode_the_same_as_sorted() -> None:
+    profile = PROFILES.get("openwrt")
+    records = snmprec.load(RECORDINGS / "unsorted-openwrt.snmprec")
+    shuffled = records[:]
+    random.Random(7).shuffle(shuffled)
+    for variant in (records, shuffled):
+        walks = _walks(variant, profile)
+        reading = decode.clients(profile, dict(variant), walks, {})
+        assert reading.total == 12
+        assert [(r.label, r.clients) for r in reading.by_radio] == [("wlan0", 7), ("wlan1", 5)]
+        names = [i.name for i in decode.interfaces(profile, walks)]
+        assert names == ["eth0", "wlan0", "wlan1"]
+
+
+def test_text_where_a_number_belongs_is_malformed_and_unknown() -> None:
+    profile = PROFILES.get("tplink-eap")
+    records = snmprec.load(RECORDINGS / "strings-for-numbers.snmprec")
+    reading = decode.clients(profile, dict(records), {}, {})
+    assert reading.total is None
+    assert reading.issue is not None and reading.issue.reason == "malformed"
+    assert "n/a" in reading.issue.detail
+
+
+def test_missing_client_tables_are_unknown_never_zero() -> None:
+    profile = PROFILES.get("mikrotik")
+    records = snmprec.load(RECORDINGS / "no-clients.snmprec")
+    reading = decode.clients(profile, dict(records), _walks(records, profile), {1: "ether1"})
+    assert reading.total is None
+    assert reading.issue is not None and reading.issue.reason == "noSuchObject"
+
+
+def test_counter32_client_counts_are_read_as_plain_numbers() -> None:
+    profile = PROFILES.get("mikrotik")
+    records = snmprec.load(RECORDINGS / "mikrotik-t0.snmprec")
+    walks = _walks(records, profile)
+    assert dict(records)["1.3.6.1.4.1.14988.1.1.1.3.1.6.2"].kind == "counter32"
+    reading = decode.clients(profile, dict(records), walks, {2: "wlan1"})
+    assert reading.total == 12
+    assert [(r.label, r.clients) for r in reading.by_radio] == [("wlan1", 12)]
+
+
+def test_interfaces_fall_back_to_32_bit_counters_and_ifspeed() -> None:
+    profile = PROFILES.get("mikrotik")
+    records = snmprec.load(RECORDINGS / "mikrotik-t0.snmprec")
+    ether1 = decode.interfaces(profile, _walks(records, profile))[0]
+    assert (ether1.name, ether1.counter_bits, ether1.in_octets) == ("ether1", 32, 4294967000)
+    assert ether1.speed_mbps == 100.0
+    assert ether1.role == "uplink"
+
+
+def test_epmp_high_speed_in_bits_per_second_is_converted() -> None:
+    profile = PROFILES.get("cambium-epmp")
+    walks = {decode.IF_HIGH_SPEED: [(f"{decode.IF_HIGH_SPEED}.1", SnmpValue("gauge32", 10**9))],
+             decode.IF_NAME: [(f"{decode.IF_NAME}.1", SnmpValue("octets", b"LAN"))]}
+    assert decode.interfaces(profile, walks)[0].speed_mbps == 1000.0
+
+
+def test_uptime_absent_is_none() -> None:
+    profile = PROFILES.get("tplink-eap")
+    assert decode.uptime_seconds(profile, {}) is None
+
+
+def test_no_such_instance_values_are_ignored_in_tables() -> None:
+    root = "1.3.6.1.4.1.14988.1.1.1.3.1.6"
+    rows = decode.column([(f"{root}.1", SnmpValue("noSuchInstance")),
+                          (f"{root}.2", SnmpValue("counter32", 3))], root)
+    assert rows == {(2,): SnmpValue("counter32", 3)}
+
+
+@pytest.mark.parametrize("index,expected", [
+    ((12, *b"clients-wlan"), "clients-wlan"),
+    ((3, 1, 2), None),
+    ((), None),
+])
+def test_string_index(index, expected) -> None:
+    assert decode.decode_string_index(index) == expected
+
+
+def test_duplicate_radio_labels_are_made_unique() -> None:
+    profile = PROFILES.get("ruckus")
+    base = "1.3.6.1.4.1.25053.1.2.2.1.1.1.1.1"
+    records = [(f"{base}.1.1", SnmpValue("octets", b"guest")),
+               (f"{base}.1.2", SnmpValue("octets", b"guest")),
+               (f"{base}.12.1", SnmpValue("gauge32", 2)),
+               (f"{base}.12.2", SnmpValue("gauge32", 3))]
+    reading = decode.clients(profile, {}, _walks(records, profile), {})
+    assert reading.total == 5
+    assert [r.label for r in reading.by_radio] == ["guest#1", "guest#2"]

@@ -1,0 +1,86 @@
+"""A whole poll: detection, partial failures and timeouts, against the fake and real agents."""
+
+from __future__ import annotations
+
+import time
+
+from tests.conftest import RECORDINGS, RunningAgent
+from wifimon.poller import poll_ap
+from wifimon.snmp.fake import FakeSnmpClient
+from wifimon.snmp.profiles import load_profiles
+from wifimon.snmp.pysnmp_client import PysnmpClient
+from wifimon.snmp.types import SnmpTarget
+
+PROFILES = load_profiles()
+TARGET = SnmpTarget("192.0.2.1")
+
+
+async def test_auto_detects_and_reads_a_mikrotik() -> None:
+    client = FakeSnmpClient.from_file(RECORDINGS / "mikrotik-t0.snmprec")
+    sample = await poll_ap(client, TARGET, "ap1", PROFILES, "auto")
+    assert sample.reachable and sample.profile == "mikrotik"
+    assert sample.uptime_seconds == 3600.0
+    assert sample.clients.total == 12
+    assert sample.issues == []
+
+
+async def test_known_profile_skips_detection() -> None:
+    client = FakeSnmpClient.from_file(RECORDINGS / "mikrotik-t0.snmprec")
+    await poll_ap(client, TARGET, "ap1", PROFILES, "auto", known_profile="mikrotik")
+    walked = [args[0] for kind, args in client.calls if kind == "walk"]
+    assert "1.3.6.1.4.1.41112.1.6.1.2.1.8" not in walked  # no UniFi detection probe
+
+
+async def test_unreachable_ap_records_timeout() -> None:
+    client = FakeSnmpClient(unreachable=True)
+    sample = await poll_ap(client, TARGET, "ap1", PROFILES, "mikrotik")
+    assert not sample.reachable
+    assert [i.reason for i in sample.issues] == ["timeout"]
+
+
+async def test_partial_failure_keeps_what_was_read() -> None:
+    client = FakeSnmpClient.from_file(RECORDINGS / "mikrotik-t0.snmprec")
+    client.failures["1.3.6.1.4.1.14988.1.1.1.3.1.6"] = "malformed"
+    sample = await poll_ap(client, TARGET, "ap1", PROFILES, "mikrotik")
+    assert sample.reachable
+    assert sample.uptime_seconds == 3600.0
+    assert [i.name for i in sample.interfaces] == ["ether1", "wlan1"]
+    assert "malformed" in [i.reason for i in sample.issues]
+    assert sample.clients.total is None
+
+
+async def test_unknown_profile_name_falls_to_generic_detection() -> None:
+    client = FakeSnmpClient.from_file(RECORDINGS / "strings-for-numbers.snmprec")
+    sample = await poll_ap(client, TARGET, "ap1", PROFILES, "auto")
+    assert sample.profile == "tplink-eap"
+    assert sample.clients.total is None
+
+
+async def test_real_agent_slow_table_times_out_but_scalars_are_kept(
+    slow_agent: RunningAgent,
+) -> None:
+    await slow_agent.settle("slow-walk")
+    client = PysnmpClient()
+    try:
+        started = time.monotonic()
+        target = slow_agent.target("slow-walk", timeout=0.5, retries=0)
+        sample = await poll_ap(client, target, "slow", PROFILES, "mikrotik")
+        elapsed = time.monotonic() - started
+    finally:
+        await client.close()
+    assert sample.reachable
+    assert sample.sys_name == "slow-one"
+    assert sample.uptime_seconds == 50.0
+    assert "timeout" in [i.reason for i in sample.issues]
+    assert elapsed < 3.0  # one table timing out stops the poll instead of waiting per table
+
+
+async def test_real_agent_poll_of_fixture_recording(agent: RunningAgent) -> None:
+    client = PysnmpClient()
+    try:
+        sample = await poll_ap(client, agent.target("mikrotik-t0"), "ap", PROFILES, "auto")
+    finally:
+        await client.close()
+    assert sample.profile == "mikrotik"
+    assert sample.clients.total == 12
+    assert {i.name: i.counter_bits for i in sample.interfaces} == {"ether1": 32, "wlan1": 32}

@@ -1,0 +1,107 @@
+"""State: rates across polls, wraps, reboots, up/down, backoff and inventory changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RECORDINGS
+from wifimon.inventory import Inventory
+from wifimon.measurements import ApSample, ClientReading
+from wifimon.poller import poll_ap
+from wifimon.snmp.fake import FakeSnmpClient
+from wifimon.snmp.profiles import load_profiles
+from wifimon.snmp.types import SnmpTarget
+from wifimon.state import State, Status
+
+PROFILES = load_profiles()
+
+
+def inventory(*ap_ids: str, hotspot: str = "jp-glr-01", capacity: int = 50) -> Inventory:
+    return Inventory.model_validate({"hotspots": [{
+        "id": hotspot, "name": "RPTRA Galur", "kota": "Jakarta Pusat", "kecamatan": "Johar Baru",
+        "kelurahan": "Galur", "rw": "01", "latitude": -6.18, "longitude": 106.85,
+        "provider": "Mitra A", "sla": {"capacity_users": capacity},
+        "access_points": [{"id": a, "address": "192.0.2.1", "credentials": "c"} for a in ap_ids],
+    }]})
+
+
+async def _sample(recording: str, at: float, ap_id: str = "ap1") -> ApSample:
+    client = FakeSnmpClient.from_file(RECORDINGS / recording)
+    sample = await poll_ap(client, SnmpTarget("192.0.2.1"), ap_id, PROFILES, "mikrotik")
+    sample.timestamp = at
+    return sample
+
+
+async def test_rates_across_a_32_bit_wrap() -> None:
+    state = State(inventory("ap1"))
+    state.record(await _sample("mikrotik-t0.snmprec", 1000.0))
+    state.record(await _sample("mikrotik-t1.snmprec", 1060.0))
+    ether1 = state.aps["ap1"].interfaces[1]
+    assert ether1.rx_bps == pytest.approx(7_500_000 * 8 / 60)
+    assert ether1.tx_bps == pytest.approx(1_500_000 * 8 / 60)
+    assert ether1.rx_bytes_total == 7_500_000
+
+
+async def test_reboot_is_counted_and_gives_no_rate() -> None:
+    state = State(inventory("ap1"))
+    state.record(await _sample("mikrotik-t0.snmprec", 1000.0))
+    state.record(await _sample("mikrotik-t1.snmprec", 1060.0))
+    state.record(await _sample("mikrotik-rebooted.snmprec", 1120.0))
+    ap = state.aps["ap1"]
+    assert ap.reboots_total == 1
+    assert ap.interfaces[1].rx_bps is None
+    assert ap.interfaces[1].rx_bytes_total == 7_500_000  # nothing negative or absurd added
+    state.record(await _sample("mikrotik-rebooted.snmprec", 1180.0))
+    assert ap.reboots_total == 1
+
+
+async def test_status_goes_down_after_consecutive_failures_and_backs_off() -> None:
+    state = State(inventory("ap1"), down_after_failures=2)
+    state.record(await _sample("mikrotik-t0.snmprec", 1000.0))
+    failed = ApSample(ap_id="ap1", timestamp=1060.0, reachable=False)
+    state.record(failed)
+    assert state.aps["ap1"].status == Status.UP
+    state.record(failed)
+    assert state.aps["ap1"].status == Status.DOWN
+    assert state.hotspot_view("jp-glr-01").status == Status.DOWN
+    for _ in range(3):
+        state.record(failed)
+    state.back_off("ap1", interval=60, maximum=900, now=2000.0)
+    assert not state.should_poll("ap1", now=2100.0)
+    assert state.should_poll("ap1", now=2000.0 + 900)
+
+
+async def test_hotspot_is_up_while_one_ap_answers_and_sums_known_clients() -> None:
+    state = State(inventory("ap1", "ap2", "ap3", capacity=20))
+    state.record(await _sample("mikrotik-t0.snmprec", 1000.0, "ap1"))
+    unknown = await _sample("no-clients.snmprec", 1000.0, "ap2")
+    state.record(unknown)
+    for _ in range(2):
+        state.record(ApSample(ap_id="ap3", timestamp=1000.0, reachable=False))
+    view = state.hotspot_view("jp-glr-01")
+    assert view.status == Status.UP
+    assert view.clients == 12
+    assert view.utilisation == pytest.approx(0.6)
+
+
+def test_all_unknown_clients_stay_unknown() -> None:
+    state = State(inventory("ap1"))
+    state.record(ApSample(ap_id="ap1", timestamp=1.0, reachable=True,
+                          clients=ClientReading(total=None)))
+    assert state.hotspot_view("jp-glr-01").clients is None
+
+
+async def test_inventory_change_keeps_unchanged_ap_state() -> None:
+    state = State(inventory("ap1", "ap2"))
+    state.record(await _sample("mikrotik-t0.snmprec", 1000.0, "ap1"))
+    kept = state.aps["ap1"]
+    added, removed, changed = state.apply_inventory(inventory("ap1", "ap3"))
+    assert (added, removed, changed) == ({"ap3"}, {"ap2"}, set())
+    assert state.aps["ap1"] is kept
+    assert "ap2" not in state.aps
+
+
+def test_samples_for_removed_aps_are_ignored() -> None:
+    state = State(inventory("ap1"))
+    state.record(ApSample(ap_id="gone", timestamp=1.0, reachable=True))
+    assert set(state.aps) == {"ap1"}
