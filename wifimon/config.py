@@ -18,6 +18,7 @@ from pydantic import (
 
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
+from wifimon.inventory_io import FieldLocator, read_inventory_files
 from wifimon.secrets import Secret
 from wifimon.snmp.profiles import ProfileSet, load_profiles
 from wifimon.snmp.types import AUTH_PROTOCOLS, PRIV_PROTOCOLS, CommunityAuth, UsmAuth
@@ -166,8 +167,6 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     profiles = load_profiles([_relative(path, d) for d in model.profiles_dirs])
     secrets = _resolve_secrets(model, source, path, env)
     credentials, versions = _build_credentials(model, source, secrets)
-    from wifimon.inventory_io import read_inventory_files
-
     inventory, locations = read_inventory_files([_relative(path, p) for p in model.inventory])
     check_inventory_refs(inventory, locations, credentials, profiles)
     return Config(path, model, inventory, profiles, credentials, versions)
@@ -248,7 +247,7 @@ def _build_credentials(
 
 def check_inventory_refs(
     inventory: Inventory,
-    locations: dict[str, str],
+    locations: dict[str, FieldLocator],
     credentials: dict[str, CommunityAuth | UsmAuth],
     profiles: ProfileSet,
 ) -> None:
@@ -257,11 +256,13 @@ def check_inventory_refs(
         where = locations[ap.id]
         if ap.credentials not in credentials:
             raise ConfigError(
-                f"{where}: credentials: undefined snmp_credentials {ap.credentials!r}"
+                f"{where('credentials')}: undefined snmp_credentials {ap.credentials!r}"
             )
         if ap.profile != "auto" and ap.profile not in profiles.profiles:
             known = ", ".join(["auto", *profiles.names()])
-            raise ConfigError(f"{where}: profile: unknown profile {ap.profile!r} (known: {known})")
+            raise ConfigError(
+                f"{where('profile')}: unknown profile {ap.profile!r} (known: {known})"
+            )
 
 
 __all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "Config", "ConfigModel", "load"]

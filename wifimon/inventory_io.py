@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from wifimon.errors import ConfigError
 from wifimon.inventory import Hotspot, Inventory
-from wifimon.yamlsource import SourceMap, format_path, load_yaml, validation_error
+from wifimon.yamlsource import format_path, load_yaml, validation_error
 
 HOTSPOT_COLUMNS = (
     "hotspot_id",
@@ -66,35 +67,41 @@ _MODEL_FIELD_TO_COLUMN: dict[str, str] = {
 }
 
 
-def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, str]]:
-    """All inventory files merged, with each AP's `file:line` (or CSV row) by AP id.
+Locator = Callable[[int, int | None, str | None], str]
+FieldLocator = Callable[[str], str]
+
+
+def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, FieldLocator]]:
+    """All inventory files merged, with a locator per AP id for later error messages.
 
     A hotspot or AP id used twice is an error.
     """
     hotspots: list[Hotspot] = []
     seen_hotspots: dict[str, str] = {}
     seen_aps: dict[str, str] = {}
+    locators: dict[str, FieldLocator] = {}
     for path in paths:
         inventory, where = read_inventory(path)
         for index, hotspot in enumerate(inventory.hotspots):
-            here = where(index, None)
+            here = where(index, None, None)
             if hotspot.id in seen_hotspots:
                 raise ConfigError(
                     f"{here}: hotspot id {hotspot.id!r} already used at {seen_hotspots[hotspot.id]}"
                 )
             seen_hotspots[hotspot.id] = here
             for ap_index, ap in enumerate(hotspot.access_points):
-                ap_here = where(index, ap_index)
+                ap_here = where(index, ap_index, None)
+                locators[ap.id] = functools.partial(where, index, ap_index)
                 if ap.id in seen_aps:
                     raise ConfigError(
                         f"{ap_here}: access point id {ap.id!r} already used at {seen_aps[ap.id]}"
                     )
                 seen_aps[ap.id] = ap_here
             hotspots.append(hotspot)
-    return Inventory(hotspots=hotspots), seen_aps
+    return Inventory(hotspots=hotspots), locators
 
 
-def read_inventory(path: Path) -> tuple[Inventory, Any]:
+def read_inventory(path: Path) -> tuple[Inventory, Locator]:
     """One file by extension; returns the inventory and a `where(hotspot, ap)` locator."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -105,7 +112,7 @@ def read_inventory(path: Path) -> tuple[Inventory, Any]:
     return parse_yaml(text, str(path))
 
 
-def parse_yaml(text: str, filename: str) -> tuple[Inventory, Any]:
+def parse_yaml(text: str, filename: str) -> tuple[Inventory, Locator]:
     """Inventory from YAML text with file:line error messages."""
     data, source = load_yaml(text, filename)
     if not isinstance(data, dict):
@@ -115,11 +122,12 @@ def parse_yaml(text: str, filename: str) -> tuple[Inventory, Any]:
     except ValidationError as exc:
         raise validation_error(exc, source) from exc
 
-    def where(hotspot: int, ap: int | None) -> str:
-        path: tuple[str | int, ...] = ("hotspots", hotspot, "id")
+    def where(hotspot: int, ap: int | None, field: str | None = None) -> str:
+        path: tuple[str | int, ...] = ("hotspots", hotspot)
         if ap is not None:
-            path = ("hotspots", hotspot, "access_points", ap, "id")
-        return f"{source.where(path)}: {format_path(path[:-1])}"
+            path = (*path, "access_points", ap)
+        line_path = (*path, field or "id")
+        return f"{source.where(line_path)}: {format_path((*path, field) if field else path)}"
 
     return inventory, where
 
@@ -129,7 +137,7 @@ def sniff_delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def parse_csv(text: str, filename: str) -> tuple[Inventory, Any]:
+def parse_csv(text: str, filename: str) -> tuple[Inventory, Locator]:
     """Inventory from CSV, one row per access point; hotspot columns repeat per AP."""
     header = text.splitlines()[0] if text.strip() else ""
     if not header:
@@ -146,17 +154,16 @@ def parse_csv(text: str, filename: str) -> tuple[Inventory, Any]:
             continue
         _add_row(hotspots, rows_of, row, row_number, delimiter)
     hotspot_ids = list(hotspots)
-    source = SourceMap(filename)
     try:
         inventory = Inventory.model_validate({"hotspots": list(hotspots.values())})
     except ValidationError as exc:
         raise _csv_error(exc, filename, hotspot_ids, rows_of) from exc
 
-    def where(hotspot: int, ap: int | None) -> str:
+    def where(hotspot: int, ap: int | None, field: str | None = None) -> str:
         rows = rows_of[hotspot_ids[hotspot]]
-        return f"{filename}: row {rows[ap or 0]}"
+        column = f": column {_column_for(['access_points'], field)}" if field else ""
+        return f"{filename}: row {rows[ap or 0]}{column}"
 
-    del source
     return inventory, where
 
 

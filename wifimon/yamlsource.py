@@ -95,7 +95,7 @@ def validation_error(exc: ValidationError, source: SourceMap, prefix: Path_ = ()
     """One ConfigError listing every problem as `file:line: path: message`."""
     lines = []
     for error in exc.errors():
-        path = (*prefix, *(p for p in error["loc"] if not _is_union_tag(p)))
+        path = _user_path((*prefix, *error["loc"]), source, error["type"] == "missing")
         message = _FRIENDLY.get(error["type"], error["msg"])
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
@@ -103,8 +103,16 @@ def validation_error(exc: ValidationError, source: SourceMap, prefix: Path_ = ()
     return ConfigError("\n".join(dict.fromkeys(lines)))
 
 
-def _is_union_tag(part: object) -> bool:
-    """pydantic inserts model/type names into union error paths; they are not user keys."""
-    return isinstance(part, str) and (
-        part[:1].isupper() or part.startswith(("function-", "tagged-union"))
-    )
+def _user_path(
+    loc: Sequence[str | int], source: SourceMap, missing: bool
+) -> tuple[str | int, ...]:
+    """Drop what pydantic inserts into error paths (union members, discriminator tags).
+
+    Every element must exist in the file, except the last one of a missing-key error.
+    """
+    path: tuple[str | int, ...] = ()
+    for index, part in enumerate(loc):
+        candidate = (*path, part)
+        if candidate in source.lines or (missing and index == len(loc) - 1):
+            path = candidate
+    return path

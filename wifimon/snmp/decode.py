@@ -43,7 +43,8 @@ def as_text(value: SnmpValue | None) -> str | None:
     if value is None or value.is_exception or value.value is None:
         return None
     if isinstance(value.value, bytes):
-        return value.value.decode("utf-8", errors="replace").strip().replace("\r\n", " ")
+        # Firmware puts CR/LF and padding inside descriptions: fold all whitespace runs.
+        return " ".join(value.value.decode("utf-8", errors="replace").split())
     return str(value.value)
 
 
