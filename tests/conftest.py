@@ -50,10 +50,17 @@ class RunningAgent:
         finally:
             await client.close()
 
-    def target(self, community: str, version: str = "2c", timeout: float = 1.0,
-               retries: int = 0) -> SnmpTarget:
-        return SnmpTarget("127.0.0.1", self.port, version,  # type: ignore[arg-type]
-                          CommunityAuth(Secret(community)), timeout, retries)
+    def target(
+        self, community: str, version: str = "2c", timeout: float = 1.0, retries: int = 0
+    ) -> SnmpTarget:
+        return SnmpTarget(
+            "127.0.0.1",
+            self.port,
+            version,  # type: ignore[arg-type]
+            CommunityAuth(Secret(community)),
+            timeout,
+            retries,
+        )
 
 
 def _start(data_dir: Path, probe: str, extra: list[str] | None = None) -> Iterator[RunningAgent]:
@@ -73,8 +80,13 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAgent]:
     data = tmp_path_factory.mktemp("recordings")
     for path in RECORDINGS.glob("*.snmprec"):
         shutil.copy(path, data / path.name)
-    extra = [f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA256",
-             f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES"]
+    extra = [
+        f"--v3-user={V3_USER}",
+        f"--v3-auth-key={V3_AUTH_KEY}",
+        "--v3-auth-proto=SHA256",
+        f"--v3-priv-key={V3_PRIV_KEY}",
+        "--v3-priv-proto=AES",
+    ]
     yield from _start(data, "mikrotik-t0", extra)
 
 

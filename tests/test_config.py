@@ -24,9 +24,14 @@ def test_config_error_message(case: Path) -> None:
 
 
 def test_valid_example_config_loads(tmp_path: Path) -> None:
-    cfg = config.load(FIXTURES.parent.parent / "config" / "wifimon.yaml",
-                      environ={"WIFIMON_COMMUNITY": "x", "WIFIMON_V3_AUTH": "authauthauth",
-                               "WIFIMON_V3_PRIV": "privprivpriv"})
+    cfg = config.load(
+        FIXTURES.parent.parent / "config" / "wifimon.yaml",
+        environ={
+            "WIFIMON_COMMUNITY": "x",
+            "WIFIMON_V3_AUTH": "authauthauth",
+            "WIFIMON_V3_PRIV": "privprivpriv",
+        },
+    )
     assert len(cfg.inventory.hotspots) >= 3
     assert cfg.model.polling.interval_seconds == 60
 
@@ -44,7 +49,8 @@ def test_secret_from_file_is_resolved_and_masked(tmp_path: Path) -> None:
     (tmp_path / "community.txt").write_text("kopi-susu-42\n")
     (tmp_path / "config.yaml").write_text(
         "secrets:\n  c: {file: community.txt}\n"
-        "snmp_credentials:\n  v2: {version: 2c, community: c}\n")
+        "snmp_credentials:\n  v2: {version: 2c, community: c}\n"
+    )
     cfg = config.load(tmp_path / "config.yaml", environ={})
     creds = cfg.credentials["v2"]
     assert creds.community.reveal() == "kopi-susu-42"  # type: ignore[union-attr]
@@ -56,7 +62,8 @@ def test_v3_with_sha256_and_aes_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text(
         "secrets:\n  a: {env: A}\n  p: {env: P}\n"
         "snmp_credentials:\n  noc: {version: 3, user: wifimon, auth_protocol: SHA256,"
-        " auth_key: a, priv_protocol: AES, priv_key: p}\n")
+        " auth_key: a, priv_protocol: AES, priv_key: p}\n"
+    )
     cfg = config.load(tmp_path / "config.yaml", environ={"A": "aaaaaaaaaa", "P": "pppppppppp"})
     auth = cfg.credentials["noc"]
     assert (auth.auth_protocol, auth.priv_protocol) == ("SHA256", "AES")  # type: ignore[union-attr]

@@ -38,8 +38,9 @@ async def client():
 @pytest.mark.parametrize("recording", sorted(EXPECTED))
 async def test_device_recording(shared_agent: RunningAgent, client, recording: str) -> None:
     profile, clients, has_uptime, min_ifaces, radios = EXPECTED[recording]
-    sample = await poll_ap(client, shared_agent.target(recording, timeout=2.0, retries=1),
-                           recording, PROFILES, "auto")
+    sample = await poll_ap(
+        client, shared_agent.target(recording, timeout=2.0, retries=1), recording, PROFILES, "auto"
+    )
     assert sample.reachable
     assert sample.profile == profile
     assert sample.clients.total == clients
@@ -51,29 +52,33 @@ async def test_device_recording(shared_agent: RunningAgent, client, recording: s
 
 
 async def test_ruckus_breakdown_per_wlan(shared_agent: RunningAgent, client) -> None:
-    sample = await poll_ap(client, shared_agent.target("ruckuswireless", timeout=2.0),
-                           "zd", PROFILES, "auto")
+    sample = await poll_ap(
+        client, shared_agent.target("ruckuswireless", timeout=2.0), "zd", PROFILES, "auto"
+    )
     assert sorted(r.clients for r in sample.clients.by_radio) == [0, 0, 0, 0, 0, 0, 2, 3]
     assert sample.clients.total == 11  # the controller's own total, not the WLAN sum
 
 
 async def test_routeros_uptime_and_64_bit_counters(shared_agent: RunningAgent, client) -> None:
-    sample = await poll_ap(client, shared_agent.target("routeros", timeout=2.0), "r",
-                           PROFILES, "auto")
+    sample = await poll_ap(
+        client, shared_agent.target("routeros", timeout=2.0), "r", PROFILES, "auto"
+    )
     assert sample.uptime_seconds == pytest.approx(20204.0)
     wan = next(i for i in sample.interfaces if i.name == "WAN")
     assert wan.counter_bits == 64 and wan.in_octets == 6422347895
 
 
 async def test_epmp_speed_unit(shared_agent: RunningAgent, client) -> None:
-    sample = await poll_ap(client, shared_agent.target("epmp", timeout=2.0), "e", PROFILES,
-                           "auto")
+    sample = await poll_ap(client, shared_agent.target("epmp", timeout=2.0), "e", PROFILES, "auto")
     assert {i.name: i.speed_mbps for i in sample.interfaces} == {
-        "LAN interface 1": 1000.0, "WLAN interface": 220.0}
+        "LAN interface 1": 1000.0,
+        "WLAN interface": 220.0,
+    }
 
 
 async def test_cisco_hex_sysdescr_is_readable(shared_agent: RunningAgent, client) -> None:
-    sample = await poll_ap(client, shared_agent.target("ciscoair", timeout=2.0), "c",
-                           PROFILES, "auto")
+    sample = await poll_ap(
+        client, shared_agent.target("ciscoair", timeout=2.0), "c", PROFILES, "auto"
+    )
     assert sample.sys_descr is not None and sample.sys_descr.startswith("Cisco IOS Software")
     assert "\r" not in sample.sys_descr and "\n" not in sample.sys_descr

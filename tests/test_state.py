@@ -17,12 +17,27 @@ PROFILES = load_profiles()
 
 
 def inventory(*ap_ids: str, hotspot: str = "jp-glr-01", capacity: int = 50) -> Inventory:
-    return Inventory.model_validate({"hotspots": [{
-        "id": hotspot, "name": "RPTRA Galur", "kota": "Jakarta Pusat", "kecamatan": "Johar Baru",
-        "kelurahan": "Galur", "rw": "01", "latitude": -6.18, "longitude": 106.85,
-        "provider": "Mitra A", "sla": {"capacity_users": capacity},
-        "access_points": [{"id": a, "address": "192.0.2.1", "credentials": "c"} for a in ap_ids],
-    }]})
+    return Inventory.model_validate(
+        {
+            "hotspots": [
+                {
+                    "id": hotspot,
+                    "name": "RPTRA Galur",
+                    "kota": "Jakarta Pusat",
+                    "kecamatan": "Johar Baru",
+                    "kelurahan": "Galur",
+                    "rw": "01",
+                    "latitude": -6.18,
+                    "longitude": 106.85,
+                    "provider": "Mitra A",
+                    "sla": {"capacity_users": capacity},
+                    "access_points": [
+                        {"id": a, "address": "192.0.2.1", "credentials": "c"} for a in ap_ids
+                    ],
+                }
+            ]
+        }
+    )
 
 
 async def _sample(recording: str, at: float, ap_id: str = "ap1") -> ApSample:
@@ -86,8 +101,9 @@ async def test_hotspot_is_up_while_one_ap_answers_and_sums_known_clients() -> No
 
 def test_all_unknown_clients_stay_unknown() -> None:
     state = State(inventory("ap1"))
-    state.record(ApSample(ap_id="ap1", timestamp=1.0, reachable=True,
-                          clients=ClientReading(total=None)))
+    state.record(
+        ApSample(ap_id="ap1", timestamp=1.0, reachable=True, clients=ClientReading(total=None))
+    )
     assert state.hotspot_view("jp-glr-01").clients is None
 
 

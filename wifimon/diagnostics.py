@@ -34,7 +34,7 @@ def target_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> SnmpTa
     if args.snmp_version == "3":
         if not args.user:
             raise ConfigError("--user is required for --version 3")
-        auth: CommunityAuth | UsmAuth = UsmAuth(
+        usm = UsmAuth(
             user=args.user,
             auth_protocol=args.auth_protocol,
             auth_key=_secret_from(env, args.auth_key_env, None),
@@ -42,10 +42,11 @@ def target_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> SnmpTa
             priv_key=_secret_from(env, args.priv_key_env, None),
             context=args.context,
         )
-        if (auth.auth_protocol is None) != (auth.auth_key is None):
+        if (usm.auth_protocol is None) != (usm.auth_key is None):
             raise ConfigError("--auth-protocol and --auth-key-env go together")
-        if (auth.priv_protocol is None) != (auth.priv_key is None):
+        if (usm.priv_protocol is None) != (usm.priv_key is None):
             raise ConfigError("--priv-protocol and --priv-key-env go together")
+        auth: CommunityAuth | UsmAuth = usm
     else:
         community = _secret_from(env, args.community_env, args.community_file)
         auth = CommunityAuth(community or Secret("public"))

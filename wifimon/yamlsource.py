@@ -65,7 +65,7 @@ def _construct(node: yaml.Node, path: Path_, source: SourceMap) -> Any:
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader("").construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = yaml.SafeLoader("").construct_object(key_node)
             child = (*path, key)
             if key in result:
                 raise ConfigError(
@@ -82,7 +82,7 @@ def _construct(node: yaml.Node, path: Path_, source: SourceMap) -> Any:
             source.lines[child] = item.start_mark.line + 1
             items.append(_construct(item, child, source))
         return items
-    return yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader("").construct_object(node)
 
 
 _FRIENDLY = {
@@ -103,9 +103,7 @@ def validation_error(exc: ValidationError, source: SourceMap, prefix: Path_ = ()
     return ConfigError("\n".join(dict.fromkeys(lines)))
 
 
-def _user_path(
-    loc: Sequence[str | int], source: SourceMap, missing: bool
-) -> tuple[str | int, ...]:
+def _user_path(loc: Sequence[str | int], source: SourceMap, missing: bool) -> tuple[str | int, ...]:
     """Drop what pydantic inserts into error paths (union members, discriminator tags).
 
     Every element must exist in the file, except the last one of a missing-key error.

@@ -15,8 +15,10 @@ PROFILES = load_profiles()
 
 
 def _walks(records, profile):
-    return {root: [(o, v) for o, v in records if in_subtree(o, root)]
-            for root in decode.walk_roots(profile)}
+    return {
+        root: [(o, v) for o, v in records if in_subtree(o, root)]
+        for root in decode.walk_roots(profile)
+    }
 
 
 def test_unsorted_tables_decode_the_same_as_sorted() -> None:
@@ -71,8 +73,10 @@ def test_interfaces_fall_back_to_32_bit_counters_and_ifspeed() -> None:
 
 def test_epmp_high_speed_in_bits_per_second_is_converted() -> None:
     profile = PROFILES.get("cambium-epmp")
-    walks = {decode.IF_HIGH_SPEED: [(f"{decode.IF_HIGH_SPEED}.1", SnmpValue("gauge32", 10**9))],
-             decode.IF_NAME: [(f"{decode.IF_NAME}.1", SnmpValue("octets", b"LAN"))]}
+    walks = {
+        decode.IF_HIGH_SPEED: [(f"{decode.IF_HIGH_SPEED}.1", SnmpValue("gauge32", 10**9))],
+        decode.IF_NAME: [(f"{decode.IF_NAME}.1", SnmpValue("octets", b"LAN"))],
+    }
     assert decode.interfaces(profile, walks)[0].speed_mbps == 1000.0
 
 
@@ -83,16 +87,20 @@ def test_uptime_absent_is_none() -> None:
 
 def test_no_such_instance_values_are_ignored_in_tables() -> None:
     root = "1.3.6.1.4.1.14988.1.1.1.3.1.6"
-    rows = decode.column([(f"{root}.1", SnmpValue("noSuchInstance")),
-                          (f"{root}.2", SnmpValue("counter32", 3))], root)
+    rows = decode.column(
+        [(f"{root}.1", SnmpValue("noSuchInstance")), (f"{root}.2", SnmpValue("counter32", 3))], root
+    )
     assert rows == {(2,): SnmpValue("counter32", 3)}
 
 
-@pytest.mark.parametrize("index,expected", [
-    ((12, *b"clients-wlan"), "clients-wlan"),
-    ((3, 1, 2), None),
-    ((), None),
-])
+@pytest.mark.parametrize(
+    "index,expected",
+    [
+        ((12, *b"clients-wlan"), "clients-wlan"),
+        ((3, 1, 2), None),
+        ((), None),
+    ],
+)
 def test_string_index(index, expected) -> None:
     assert decode.decode_string_index(index) == expected
 
@@ -100,10 +108,12 @@ def test_string_index(index, expected) -> None:
 def test_duplicate_radio_labels_are_made_unique() -> None:
     profile = PROFILES.get("ruckus")
     base = "1.3.6.1.4.1.25053.1.2.2.1.1.1.1.1"
-    records = [(f"{base}.1.1", SnmpValue("octets", b"guest")),
-               (f"{base}.1.2", SnmpValue("octets", b"guest")),
-               (f"{base}.12.1", SnmpValue("gauge32", 2)),
-               (f"{base}.12.2", SnmpValue("gauge32", 3))]
+    records = [
+        (f"{base}.1.1", SnmpValue("octets", b"guest")),
+        (f"{base}.1.2", SnmpValue("octets", b"guest")),
+        (f"{base}.12.1", SnmpValue("gauge32", 2)),
+        (f"{base}.12.2", SnmpValue("gauge32", 3)),
+    ]
     reading = decode.clients(profile, {}, _walks(records, profile), {})
     assert reading.total == 5
     assert [r.label for r in reading.by_radio] == ["guest#1", "guest#2"]

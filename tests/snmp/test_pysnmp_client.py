@@ -25,8 +25,9 @@ async def client():
 
 
 async def test_get_returns_typed_values_and_marks_missing(agent: RunningAgent, client) -> None:
-    result = dict(await client.get(agent.target("mikrotik-t0"), [SYS_DESCR, SYS_UPTIME,
-                                                                   "1.3.6.1.2.1.1.9.0"]))
+    result = dict(
+        await client.get(agent.target("mikrotik-t0"), [SYS_DESCR, SYS_UPTIME, "1.3.6.1.2.1.1.9.0"])
+    )
     assert result[SYS_DESCR].kind == "octets" and result[SYS_DESCR].value == b"RouterOS RB951"
     assert result[SYS_UPTIME].kind == "timeticks" and result[SYS_UPTIME].value == 360000
     assert result["1.3.6.1.2.1.1.9.0"].is_exception
@@ -38,8 +39,7 @@ async def test_bulk_walk_stays_inside_the_subtree(agent: RunningAgent, client) -
     assert [v.value for _, v in rows] == [b"ether1", b"wlan1"]
 
 
-async def test_snmpv1_get_with_a_missing_oid_keeps_the_others(agent: RunningAgent,
-                                                              client) -> None:
+async def test_snmpv1_get_with_a_missing_oid_keeps_the_others(agent: RunningAgent, client) -> None:
     target = agent.target("mikrotik-t0", version="1")
     result = dict(await client.get(target, [SYS_DESCR, "1.3.6.1.2.1.1.9.0", SYS_UPTIME]))
     assert result[SYS_DESCR].value == b"RouterOS RB951"
@@ -68,8 +68,14 @@ async def test_unknown_community_is_a_timeout_not_a_hang(agent: RunningAgent, cl
 
 
 def _v3(agent: RunningAgent, auth_key: str = V3_AUTH_KEY, user: str = V3_USER) -> SnmpTarget:
-    auth = UsmAuth(user=user, auth_protocol="SHA256", auth_key=Secret(auth_key),
-                   priv_protocol="AES", priv_key=Secret(V3_PRIV_KEY), context="mikrotik-t0")
+    auth = UsmAuth(
+        user=user,
+        auth_protocol="SHA256",
+        auth_key=Secret(auth_key),
+        priv_protocol="AES",
+        priv_key=Secret(V3_PRIV_KEY),
+        context="mikrotik-t0",
+    )
     return SnmpTarget("127.0.0.1", agent.port, "3", auth, timeout=1.0, retries=0)
 
 
@@ -78,8 +84,9 @@ async def test_snmpv3_sha256_aes(agent: RunningAgent, client) -> None:
     assert result[SYS_DESCR].value == b"RouterOS RB951"
 
 
-async def test_snmpv3_wrong_key_is_an_auth_error_without_the_key(agent: RunningAgent,
-                                                                 client) -> None:
+async def test_snmpv3_wrong_key_is_an_auth_error_without_the_key(
+    agent: RunningAgent, client
+) -> None:
     with pytest.raises(SnmpError) as info:
         await client.get(_v3(agent, auth_key="not-the-right-key"), [SYS_DESCR])
     assert info.value.reason == "auth"

@@ -229,6 +229,11 @@ def recording_for(ap: DemoAp, index: int) -> str:
     )
 
 
+def community_of(ap: DemoAp) -> str:
+    """The simulated AP's community (snmpsim picks the recording by it); a secret."""
+    return f"komunitas-{ap.id}"
+
+
 def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -> Path:
     """Write recordings, secrets, inventory and config for the demo; return the config path."""
     data_dir = directory / "recordings"
@@ -242,8 +247,11 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
     for hotspot in FLEET:
         aps = []
         for ap in hotspot.aps:
-            (data_dir / f"{ap.id}.snmprec").write_text(recording_for(ap, index), encoding="utf-8")
-            (secret_dir / ap.id).write_text(ap.id + "\n", encoding="utf-8")
+            community = community_of(ap)
+            (data_dir / f"{community}.snmprec").write_text(
+                recording_for(ap, index), encoding="utf-8"
+            )
+            (secret_dir / ap.id).write_text(community + "\n", encoding="utf-8")
             secrets[f"community-{ap.id}"] = {"file": f"secrets/{ap.id}"}
             credentials[ap.id] = {"version": "2c", "community": f"community-{ap.id}"}
             entry = {"id": ap.id, "address": f"127.0.0.1:{snmp_port}", "credentials": ap.id}

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from wifimon.daemon import Daemon
-from wifimon.demo.fleet import FLEET, write_fleet
+from wifimon.demo.fleet import FLEET, community_of, write_fleet
 from wifimon.demo.simulator import Simulator, free_udp_port
 from wifimon.state import State, Status
 from wifimon.web import start_web
@@ -56,7 +56,7 @@ async def run_demo(listen: str, interval: float, duration: float, workdir: Path 
     port = free_udp_port()
     config_path = write_fleet(workdir, port, listen, interval)
     simulator = Simulator(workdir / "recordings", port)
-    await simulator.start(FLEET[0].aps[0].id)
+    await simulator.start(community_of(FLEET[0].aps[0]))
     daemon = Daemon(config_path)
     runner = await start_web(daemon)
     await daemon.start()

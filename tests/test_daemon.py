@@ -1,0 +1,257 @@
+"""`wifimon run` as a real process against the simulated fleet: metrics, reload, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from wifimon.demo.fleet import FLEET, write_fleet
+from wifimon.demo.simulator import Simulator
+
+INTERVAL = 2.0
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningDaemon:
+    def __init__(
+        self, workdir: Path, listen: str, process: subprocess.Popen[bytes], log: Path
+    ) -> None:
+        self.workdir, self.listen, self.process, self.log = workdir, listen, process, log
+
+    def url(self, path: str) -> str:
+        return f"http://{self.listen}{path}"
+
+    def get(self, path: str) -> tuple[int, str]:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def post(self, path: str) -> tuple[int, str]:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(self.url(path), method="POST", data=b"")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """Every sample of one scrape keyed by (name, sorted labels)."""
+        _, body = self.get("/metrics")
+        result = {}
+        for family in text_string_to_metric_families(body):
+            for sample in family.samples:
+                result[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return result
+
+    def value(self, name: str, **labels: str) -> float | None:
+        wanted = set(labels.items())
+        for (sample_name, sample_labels), value in self.samples().items():
+            if sample_name == name and wanted <= set(sample_labels):
+                return value
+        return None
+
+    def wait_for(self, predicate, timeout: float = 30.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"timed out waiting for {what}; log:\n{self.log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    workdir = tmp_path_factory.mktemp("fleet")
+    listen = f"127.0.0.1:{free_tcp_port()}"
+    simulator = Simulator(workdir / "recordings")
+    config = write_fleet(workdir, simulator.port, listen, INTERVAL)
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
+    log = workdir / "wifimon.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wifimon.cli",
+                "--log-level",
+                "debug",
+                "run",
+                "--config",
+                str(config),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    running = RunningDaemon(workdir, listen, process, log)
+    try:
+        running.wait_for(lambda: _ready(running), what="/-/ready")
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        loop.run_until_complete(simulator.stop())
+        loop.close()
+
+
+def _ready(d: RunningDaemon) -> bool:
+    try:
+        return d.get("/-/ready")[0] == 200
+    except OSError:
+        return False
+
+
+def _uplink_bps(d: RunningDaemon, ap: str) -> float | None:
+    return d.value("wifimon_interface_receive_bits_per_second", ap=ap, role="uplink")
+
+
+def test_health_endpoints(daemon: RunningDaemon) -> None:
+    assert daemon.get("/-/healthy")[0] == 200
+    assert daemon.get("/-/ready")[0] == 200
+
+
+def test_clients_and_rates_for_several_vendors(daemon: RunningDaemon) -> None:
+    expected_uplink = {
+        ap.id: ap.uplink_mbps for h in FLEET for ap in h.aps if ap.vendor != "tplink-eap"
+    }
+    daemon.wait_for(
+        lambda: all(_uplink_bps(daemon, ap) for ap in expected_uplink),
+        what="uplink rates of every AP",
+    )
+    for ap, mbps in expected_uplink.items():
+        measured = _uplink_bps(daemon, ap)
+        assert measured == pytest.approx(mbps * 1e6, rel=0.15), ap
+    for hotspot in FLEET:
+        for ap in hotspot.aps:
+            clients = daemon.value("wifimon_ap_clients", ap=ap.id)
+            assert clients is not None, ap.id
+            assert 0 <= clients <= 2 * ap.clients_base + 10, ap.id
+    profiles = {
+        labels: v for (name, labels), v in daemon.samples().items() if name == "wifimon_ap_info"
+    }
+    seen = {dict(labels)["profile"] for labels in profiles}
+    assert {"mikrotik", "unifi", "openwrt", "tplink-eap", "cambium-epmp"} <= seen
+
+
+def test_counters_grow_between_scrapes(daemon: RunningDaemon) -> None:
+    ap = "jt-cbu-03-a"  # OpenWrt with 32-bit counters near their wrap
+    daemon.wait_for(
+        lambda: daemon.value("wifimon_interface_receive_bytes_total", ap=ap, role="uplink"),
+        what="byte counter",
+    )
+    first = daemon.value("wifimon_interface_receive_bytes_total", ap=ap, role="uplink")
+    time.sleep(INTERVAL * 1.6)
+    second = daemon.value("wifimon_interface_receive_bytes_total", ap=ap, role="uplink")
+    assert first is not None and second is not None and second > first
+
+
+def test_hotspot_series_carry_the_hierarchy(daemon: RunningDaemon) -> None:
+    info = daemon.value(
+        "wifimon_hotspot_info",
+        hotspot="jp-glr-01",
+        kelurahan="Galur",
+        kecamatan="Johar Baru",
+        kota="Jakarta Pusat",
+    )
+    assert info == 1
+    assert daemon.value("wifimon_hotspot_up", hotspot="jp-glr-01") == 1
+    assert daemon.value("wifimon_hotspot_capacity_users", hotspot="jp-glr-01") == 50
+    assert daemon.value("wifimon_poll_duration_seconds_count", result="success") > 0
+
+
+def test_secrets_stay_out_of_metrics_and_logs(daemon: RunningDaemon) -> None:
+    _, body = daemon.get("/metrics")
+    assert "komunitas-" not in body
+    assert "komunitas-" not in daemon.log.read_text()
+
+
+def test_reload_adds_removes_and_keeps(daemon: RunningDaemon) -> None:
+    inventory_path = daemon.workdir / "inventory.yaml"
+    original = inventory_path.read_text()
+    data = yaml.safe_load(original)
+    kept_ap = "jt-cbu-01-a"
+    before = daemon.value("wifimon_interface_receive_bytes_total", ap=kept_ap, role="uplink")
+    data["hotspots"] = [h for h in data["hotspots"] if h["id"] != "jp-glr-02"]
+    galur = next(h for h in data["hotspots"] if h["id"] == "jp-glr-01")
+    galur["access_points"].append(
+        {
+            "id": "jp-glr-01-c",
+            "address": galur["access_points"][0]["address"],
+            "credentials": "jp-glr-01-a",
+        }
+    )
+    inventory_path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    try:
+        status, text = daemon.post("/-/reload")
+        assert status == 200, text
+        daemon.wait_for(
+            lambda: daemon.value("wifimon_ap_up", ap="jp-glr-01-c") == 1,
+            what="the added AP to be polled",
+        )
+        assert daemon.value("wifimon_ap_up", ap="jp-glr-02-a") is None
+        assert daemon.value("wifimon_hotspot_info", hotspot="jp-glr-02") is None
+        after = daemon.value("wifimon_interface_receive_bytes_total", ap=kept_ap, role="uplink")
+        assert before is not None and after is not None and after >= before
+        assert daemon.value("wifimon_config_last_reload_successful") == 1
+    finally:
+        inventory_path.write_text(original)
+        assert daemon.post("/-/reload")[0] == 200
+
+
+def test_bad_reload_is_refused_and_the_old_config_keeps_running(daemon: RunningDaemon) -> None:
+    inventory_path = daemon.workdir / "inventory.yaml"
+    original = inventory_path.read_text()
+    inventory_path.write_text(original.replace("latitude: -6.1808", "latitude: utara", 1))
+    try:
+        status, text = daemon.post("/-/reload")
+        assert status == 400
+        assert "inventory.yaml" in text and "latitude" in text
+        assert daemon.value("wifimon_config_last_reload_successful") == 0
+        seen = daemon.value("wifimon_ap_last_success_timestamp_seconds", ap="jp-glr-01-a")
+        daemon.wait_for(
+            lambda: (
+                (daemon.value("wifimon_ap_last_success_timestamp_seconds", ap="jp-glr-01-a") or 0)
+                > (seen or 0)
+            ),
+            what="polling to go on with the old config",
+        )
+        assert "config reload refused" in daemon.log.read_text()
+    finally:
+        inventory_path.write_text(original)
+    os.kill(daemon.process.pid, signal.SIGHUP)
+    daemon.wait_for(
+        lambda: daemon.value("wifimon_config_last_reload_successful") == 1, what="SIGHUP reload"
+    )
+
+
+def test_sigterm_stops_within_seconds(daemon: RunningDaemon) -> None:
+    started = time.monotonic()
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.process.wait(timeout=10) == 0
+    assert time.monotonic() - started < 6
+    assert "stopped" in daemon.log.read_text()
