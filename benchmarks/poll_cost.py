@@ -35,7 +35,7 @@ async def main(rounds: int) -> None:
     aps = [ap for hotspot in FLEET for ap in hotspot.aps]
     with tempfile.TemporaryDirectory() as tmp:
         simulator = Simulator(Path(tmp) / "recordings")
-        write_fleet(Path(tmp), simulator.port, "127.0.0.1:0", 60)
+        write_fleet(Path(tmp), simulator.port, "127.0.0.1:9", 60)
         await simulator.start(community_of(aps[0]))
         client, profiles = CountingClient(), load_profiles()
         targets = {

@@ -182,6 +182,8 @@ def test_hotspot_series_carry_the_hierarchy(daemon: RunningDaemon) -> None:
     assert daemon.value("wifimon_hotspot_up", hotspot="jp-glr-01") == 1
     assert daemon.value("wifimon_hotspot_capacity_users", hotspot="jp-glr-01") == 50
     assert daemon.value("wifimon_poll_duration_seconds_count", result="success") > 0
+    assert daemon.value("wifimon_scheduler_lag_seconds_count") > 0
+    assert daemon.value("wifimon_polls_total", result="success") > 0
 
 
 def test_secrets_stay_out_of_metrics_and_logs(daemon: RunningDaemon) -> None:

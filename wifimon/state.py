@@ -57,7 +57,6 @@ class ApState:
     detected_profile: str | None = None
     uptime_seconds: float | None = None
     reboots_total: int = 0
-    polls_total: Counter[str] = field(default_factory=Counter)
     errors_total: Counter[str] = field(default_factory=Counter)
     interfaces: dict[int, InterfaceState] = field(default_factory=dict)
     next_poll_after: float = 0.0
@@ -115,8 +114,6 @@ class State:
         state = self.aps.get(sample.ap_id)
         if state is None:
             return
-        outcome = _outcome(sample)
-        state.polls_total[outcome] += 1
         for issue in sample.issues:
             state.errors_total[issue.reason] += 1
         if not sample.reachable:
@@ -194,12 +191,6 @@ class State:
         extra = state.consecutive_failures - self.down_after_failures
         delay = min(interval * (2 ** max(extra, 0)), maximum) if maximum > 0 else 0.0
         state.next_poll_after = now + max(delay - interval, 0.0)
-
-
-def _outcome(sample: ApSample) -> str:
-    if not sample.reachable:
-        return "failed"
-    return "partial" if sample.issues else "success"
 
 
 def _advance(

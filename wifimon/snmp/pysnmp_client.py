@@ -102,6 +102,7 @@ class PysnmpClient:
     def __init__(self, max_repetitions: int = DEFAULT_MAX_REPETITIONS) -> None:
         self._engine: SnmpEngine | None = None
         self._engine_lock = asyncio.Lock()
+        self._transports: dict[tuple[str, int, float, int], Any] = {}
         self._max_repetitions = max_repetitions
 
     async def _get_engine(self) -> SnmpEngine:
@@ -179,7 +180,7 @@ class PysnmpClient:
     ) -> tuple[str, int, list[VarBind]]:
         """Send one PDU; map library errors to `SnmpError` reasons."""
         engine = await self._get_engine()
-        transport = await _transport(target)
+        transport = await self._transport(target)
         objects = [ObjectType(ObjectIdentity(oid)) for oid in oids]
         args: list[Any] = [engine, _auth_data(target), transport, _context(target)]
         if bulk is not None:
@@ -202,8 +203,16 @@ class PysnmpClient:
         status_text = status.prettyPrint() if status else ""
         return status_text, int(index or 0), [(str(n), to_value(v)) for n, v in varbinds]
 
+    async def _transport(self, target: SnmpTarget) -> Any:
+        """Transport targets are reused: building one resolves the address each time."""
+        key = (target.host, target.port, target.timeout, target.retries)
+        if key not in self._transports:
+            self._transports[key] = await _transport(target)
+        return self._transports[key]
+
     async def close(self) -> None:
         """Close the engine's transports."""
+        self._transports.clear()
         if self._engine is not None:
             self._engine.close_dispatcher()
             self._engine = None

@@ -1,0 +1,50 @@
+"""One dead access point never holds up the others (in-process daemon, real snmpsim)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from wifimon.daemon import Daemon
+from wifimon.demo.fleet import FLEET, community_of, write_fleet
+from wifimon.demo.simulator import Simulator
+from wifimon.snmp.pysnmp_client import PysnmpClient
+from wifimon.snmp.types import CommunityAuth, SnmpTarget, VarBind
+
+DEAD_AP = FLEET[0].aps[0]
+
+
+class OneDeadAgent(PysnmpClient):
+    """The real client, except that one AP's agent never answers (it hangs, like a
+    half-dead device behind a congested link)."""
+
+    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> list[VarBind]:
+        assert isinstance(target.auth, CommunityAuth)
+        if target.auth.community.reveal() == community_of(DEAD_AP):
+            await asyncio.sleep(3600)
+        return await super().get(target, oids)
+
+
+async def test_a_hanging_ap_does_not_delay_the_fleet(tmp_path: Path) -> None:
+    simulator = Simulator(tmp_path / "recordings")
+    config = write_fleet(tmp_path, simulator.port, "127.0.0.1:9", interval=3.0)
+    await simulator.start(community_of(FLEET[1].aps[0]))
+    daemon = Daemon(config, client=OneDeadAgent())
+    try:
+        ap_ids = list(daemon.state.aps)
+        started = time.monotonic()
+        tasks = {ap: asyncio.create_task(daemon.poll_once(ap, time.time())) for ap in ap_ids}
+        live = [t for ap, t in tasks.items() if ap != DEAD_AP.id]
+        await asyncio.wait_for(asyncio.gather(*live), timeout=10)
+        live_elapsed = time.monotonic() - started
+        await asyncio.wait_for(tasks[DEAD_AP.id], timeout=10)  # bounded by the interval
+        dead_elapsed = time.monotonic() - started
+    finally:
+        await daemon.stop()
+        await simulator.stop()
+    assert all(daemon.state.aps[ap].last_success for ap in ap_ids if ap != DEAD_AP.id)
+    assert daemon.state.aps[DEAD_AP.id].last_success is None
+    assert live_elapsed < 3.0
+    assert dead_elapsed < 4.5
