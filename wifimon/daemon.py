@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from wifimon import config as config_module
 from wifimon.config import Config
 from wifimon.errors import ConfigError
-from wifimon.measurements import ApSample
+from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector
 from wifimon.poller import poll_ap
 from wifimon.scheduler import PollScheduler, expected_start
@@ -99,7 +99,13 @@ class Daemon:
                 )
             except TimeoutError:
                 log.warning("poll overran its interval ap=%s", ap_id)
-                return
+                sample = ApSample(
+                    ap_id=ap_id,
+                    timestamp=now,
+                    reachable=False,
+                    duration_seconds=interval,
+                    issues=[PollIssue("timeout", "poll overran its interval")],
+                )
         self._account(sample)
         self.state.record(sample)
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:

@@ -11,7 +11,7 @@ from wifimon.errors import SnmpError
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.snmp import decode
 from wifimon.snmp.client import SnmpClient
-from wifimon.snmp.profiles import SYS_OBJECT_ID, SYSTEM_OIDS, Profile, ProfileSet
+from wifimon.snmp.profiles import SYSTEM_OIDS, Profile, ProfileSet
 from wifimon.snmp.types import SnmpTarget, SnmpValue, VarBind
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,3 @@ def _decode_into(
         sample.issues.append(sample.clients.issue)
     sample.cpu_percent = decode.cpu_percent(profile, scalars, walks)
     sample.memory_percent = decode.memory_percent(profile, scalars)
-
-
-__all__ = ["SYS_OBJECT_ID", "detect_profile", "poll_ap"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -78,6 +78,3 @@ class PollScheduler:
         self.interval = interval
         for ap_id in self.job_ids():
             self.add(ap_id, now)
-
-
-__all__ = ["PollScheduler", "expected_start", "phase_offset", "timedelta"]
