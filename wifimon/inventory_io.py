@@ -39,20 +39,7 @@ CONTACT_COLUMNS = (
 )
 AP_COLUMNS = ("ap_id", "ap_address", "snmp_credentials", "profile", "uplink")
 CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS)
-REQUIRED_COLUMNS = (
-    "hotspot_id",
-    "name",
-    "kota",
-    "kecamatan",
-    "kelurahan",
-    "rw",
-    "latitude",
-    "longitude",
-    "provider",
-    "ap_id",
-    "ap_address",
-    "snmp_credentials",
-)
+REQUIRED_COLUMNS = (*HOTSPOT_COLUMNS[:9], "ap_id", "ap_address", "snmp_credentials")
 _MODEL_FIELD_TO_COLUMN: dict[str, str] = {
     "id": "hotspot_id",
     "min_mbps": "min_mbps",

@@ -200,32 +200,27 @@ def _advance(
     current.oper_up = reading.oper_up
     current.speed_mbps = reading.speed_mbps
     elapsed = now - current.last_time if current.last_time is not None else 0.0
-    same_width = current.bits == reading.counter_bits
-    current.rx_bps = current.tx_bps = None
-    if current.last_in is not None and reading.in_octets is not None and same_width:
-        delta = counter_delta(
-            current.last_in,
-            reading.in_octets,
-            reading.counter_bits or 64,
-            elapsed,
-            reading.speed_mbps,
-            rebooted,
-        )
-        if delta.octets is not None:
-            current.rx_bytes_total += delta.octets
-            current.rx_bps = delta.octets * 8 / elapsed
-    if current.last_out is not None and reading.out_octets is not None and same_width:
-        delta = counter_delta(
-            current.last_out,
-            reading.out_octets,
-            reading.counter_bits or 64,
-            elapsed,
-            reading.speed_mbps,
-            rebooted,
-        )
-        if delta.octets is not None:
-            current.tx_bytes_total += delta.octets
-            current.tx_bps = delta.octets * 8 / elapsed
+    comparable = current.bits == reading.counter_bits and not rebooted
+    rx = _octets_since(current.last_in, reading.in_octets, reading, elapsed, comparable)
+    tx = _octets_since(current.last_out, reading.out_octets, reading, elapsed, comparable)
+    current.rx_bps = rx * 8 / elapsed if rx is not None else None
+    current.tx_bps = tx * 8 / elapsed if tx is not None else None
+    current.rx_bytes_total += rx or 0
+    current.tx_bytes_total += tx or 0
     current.last_in, current.last_out = reading.in_octets, reading.out_octets
     current.bits = reading.counter_bits
     current.last_time = now
+
+
+def _octets_since(
+    previous: int | None,
+    current: int | None,
+    reading: InterfaceReading,
+    elapsed: float,
+    comparable: bool,
+) -> int | None:
+    """Octets counted in one direction since the last poll, None when not knowable."""
+    if previous is None or current is None or not comparable:
+        return None
+    bits = reading.counter_bits or 64
+    return counter_delta(previous, current, bits, elapsed, reading.speed_mbps).octets

@@ -9,6 +9,9 @@ from string import Template
 
 import yaml
 
+from wifimon.inventory import AccessPoint, Contact, Hotspot, Inventory, Sla
+from wifimon.inventory_io import to_yaml
+
 
 @dataclass(frozen=True)
 class DemoAp:
@@ -242,10 +245,10 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
     secret_dir.mkdir(parents=True, exist_ok=True)
     secrets: dict[str, dict[str, str]] = {}
     credentials: dict[str, dict[str, str]] = {}
-    hotspots = []
+    hotspots: list[Hotspot] = []
     index = 0
     for hotspot in FLEET:
-        aps = []
+        aps: list[AccessPoint] = []
         for ap in hotspot.aps:
             community = community_of(ap)
             (data_dir / f"{community}.snmprec").write_text(
@@ -254,37 +257,34 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
             (secret_dir / ap.id).write_text(community + "\n", encoding="utf-8")
             secrets[f"community-{ap.id}"] = {"file": f"secrets/{ap.id}"}
             credentials[ap.id] = {"version": "2c", "community": f"community-{ap.id}"}
-            entry = {"id": ap.id, "address": f"127.0.0.1:{snmp_port}", "credentials": ap.id}
-            if ap.uplink:
-                entry["uplink"] = ap.uplink
-            aps.append(entry)
+            aps.append(
+                AccessPoint(
+                    id=ap.id,
+                    address=f"127.0.0.1:{snmp_port}",
+                    credentials=ap.id,
+                    uplink=ap.uplink,
+                )
+            )
             index += 1
+        contact = Contact(name=f"Pengurus RW {hotspot.rw}", whatsapp=f"+62812{index:07d}")
         hotspots.append(
-            {
-                "id": hotspot.id,
-                "name": hotspot.name,
-                "kota": hotspot.kota,
-                "kecamatan": hotspot.kecamatan,
-                "kelurahan": hotspot.kelurahan,
-                "rw": hotspot.rw,
-                "latitude": hotspot.latitude,
-                "longitude": hotspot.longitude,
-                "provider": hotspot.provider,
-                "sla": {"min_mbps": hotspot.min_mbps, "capacity_users": 50},
-                "contacts": [
-                    {
-                        "role": "rw_admin",
-                        "name": f"Pengurus RW {hotspot.rw}",
-                        "whatsapp": f"+62812{index:07d}",
-                    }
-                ],
-                "access_points": aps,
-            }
+            Hotspot(
+                id=hotspot.id,
+                name=hotspot.name,
+                kota=hotspot.kota,
+                kecamatan=hotspot.kecamatan,
+                kelurahan=hotspot.kelurahan,
+                rw=hotspot.rw,
+                latitude=hotspot.latitude,
+                longitude=hotspot.longitude,
+                provider=hotspot.provider,
+                sla=Sla(min_mbps=hotspot.min_mbps),
+                contacts=[contact],
+                access_points=aps,
+            )
         )
-    (directory / "inventory.yaml").write_text(
-        yaml.safe_dump({"hotspots": hotspots}, sort_keys=False, allow_unicode=True),
-        encoding="utf-8",
-    )
+    inventory = Inventory(hotspots=hotspots)
+    (directory / "inventory.yaml").write_text(to_yaml(inventory), encoding="utf-8")
     config = {
         "daemon": {"listen": listen, "data_dir": "data"},
         "polling": {"interval_seconds": interval, "timeout_seconds": 1.0, "retries": 1},
