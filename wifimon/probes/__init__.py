@@ -1,0 +1,1 @@
+"""Active probes: reachability (ICMP, TCP fallback) and throughput (HTTP, iperf3)."""
