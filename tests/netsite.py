@@ -29,6 +29,24 @@ def require_namespaces() -> None:
             pytest.skip(f"`{tool}` (iproute2) is not installed")
 
 
+def shaper(device: str, mbit: float) -> tuple[str, ...]:
+    """`tc` arguments for a token-bucket shaper on a device's egress."""
+    return (
+        "qdisc",
+        "add",
+        "dev",
+        device,
+        "root",
+        "tbf",
+        "rate",
+        f"{mbit:g}mbit",
+        "burst",
+        "64kb",
+        "latency",
+        "50ms",
+    )
+
+
 def run(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True, timeout=20)
 
@@ -39,6 +57,7 @@ class Site:
 
     number: int
     rate_mbit: float | None = None
+    upload_mbit: float | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -71,22 +90,10 @@ class Site:
         self.exec("ip", "addr", "add", f"{self.address}/30", "dev", self.site_if)
         self.exec("ip", "link", "set", self.site_if, "up")
         self.exec("ip", "link", "set", "lo", "up")
-        if self.rate_mbit:
-            self.exec(
-                "tc",
-                "qdisc",
-                "add",
-                "dev",
-                self.site_if,
-                "root",
-                "tbf",
-                "rate",
-                f"{self.rate_mbit:g}mbit",
-                "burst",
-                "64kb",
-                "latency",
-                "50ms",
-            )
+        if self.rate_mbit:  # the site's egress: what its users download
+            self.exec("tc", *shaper(self.site_if, self.rate_mbit))
+        if self.upload_mbit:  # the host's egress towards the site: uploads
+            run("tc", *shaper(self.host_if, self.upload_mbit))
 
     def exec(self, *args: str) -> None:
         run("ip", "netns", "exec", self.ns, *args)
@@ -150,7 +157,9 @@ SAFETY_ROUTE = ("unreachable", "198.18.0.0/15", "metric", "4000")
 
 
 @contextmanager
-def site(number: int, rate_mbit: float | None = None) -> Iterator[Site]:
+def site(
+    number: int, rate_mbit: float | None = None, upload_mbit: float | None = None
+) -> Iterator[Site]:
     """A site that exists for the duration of the `with` block, and is always removed.
 
     While it exists, 198.18.0.0/15 is unreachable on the host except through the sites'
@@ -163,7 +172,7 @@ def site(number: int, rate_mbit: float | None = None) -> Iterator[Site]:
         ).returncode
         == 0
     )
-    s = Site(number, rate_mbit)
+    s = Site(number, rate_mbit, upload_mbit)
     try:
         s.create()
         yield s

@@ -95,6 +95,29 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--json", action="store_true")
     poll.set_defaults(func=cmd_poll)
 
+    probe = sub.add_parser("probe", help="run one reachability or throughput probe now")
+    probe.add_argument("hotspot", nargs="?", help="a hotspot id from --config's inventory")
+    probe.add_argument("--config", type=Path)
+    probe.add_argument("--kind", choices=["icmp", "http", "iperf3"])
+    probe.add_argument("--url", help="ad-hoc HTTP download URL (with --kind http)")
+    probe.add_argument("--host", help="ad-hoc address (with --kind icmp or iperf3)")
+    probe.add_argument("--port", type=int, default=5201, help="iperf3 port of --host")
+    probe.add_argument("--count", type=int, help="ICMP echoes")
+    probe.add_argument("--streams", type=int)
+    probe.add_argument("--warmup", type=float, help="seconds discarded at the start")
+    probe.add_argument("--duration", type=float, help="seconds measured after the warm-up")
+    probe.add_argument("--max-bytes", type=int)
+    probe.add_argument("--upload", action="store_true", help="also measure upload")
+    probe.add_argument("--json", action="store_true")
+    probe.set_defaults(func=cmd_probe)
+
+    serve = sub.add_parser(
+        "speedtest-server", help="serve a download/upload endpoint for HTTP throughput probes"
+    )
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_speedtest_server)
+
     demo = sub.add_parser("demo", help="run the daemon against a simulated fleet")
     demo.add_argument("--listen", default="127.0.0.1:9817")
     demo.add_argument("--interval", type=float, default=15.0)
@@ -185,6 +208,27 @@ def cmd_poll(args: argparse.Namespace) -> int:
         reason = sample.issues[0].detail if sample.issues else "no answer"
         print(f"wifimon: {reason}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from wifimon.probes.cli import render_text, run_probe
+
+    result = asyncio.run(run_probe(args))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(render_text(result))
+    if not result.ok:
+        print(f"wifimon: {result.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_speedtest_server(args: argparse.Namespace) -> int:
+    from wifimon.probes.speedtest_server import main as serve
+
+    serve(["--host", args.host, "--port", str(args.port)])
     return 0
 
 

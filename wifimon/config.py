@@ -19,6 +19,14 @@ from pydantic import (
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
+from wifimon.probes.http import (
+    DEFAULT_DURATION_SECONDS,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_STREAMS,
+    DEFAULT_WARMUP_SECONDS,
+    ThroughputSettings,
+)
+from wifimon.probes.iperf3 import DEFAULT_BUSY_DELAY_SECONDS, DEFAULT_BUSY_RETRIES
 from wifimon.secrets import Secret
 from wifimon.snmp.profiles import ProfileSet, load_profiles
 from wifimon.snmp.types import AUTH_PROTOCOLS, PRIV_PROTOCOLS, CommunityAuth, UsmAuth
@@ -33,6 +41,13 @@ DEFAULT_CONCURRENCY = 256
 DEFAULT_BACKOFF_MAX_SECONDS = 900.0
 DEFAULT_DOWN_AFTER_FAILURES = 2
 MIN_INTERVAL_SECONDS = 1.0
+DEFAULT_ICMP_INTERVAL_SECONDS = 60.0
+DEFAULT_ICMP_COUNT = 10
+DEFAULT_ICMP_SPACING_SECONDS = 0.2
+DEFAULT_ICMP_TIMEOUT_SECONDS = 1.0
+DEFAULT_TCP_FALLBACK_PORT = 80
+DEFAULT_THROUGHPUT_INTERVAL_SECONDS = 900.0
+DEFAULT_THROUGHPUT_CONCURRENCY = 4
 WEAK_AUTH = {"MD5", "SHA"}
 WEAK_PRIV = {"DES", "3DES"}
 
@@ -65,6 +80,47 @@ class PollingSettings(_Strict):
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=10_000)
     backoff_max_seconds: float = Field(default=DEFAULT_BACKOFF_MAX_SECONDS, ge=0)
     down_after_failures: int = Field(default=DEFAULT_DOWN_AFTER_FAILURES, ge=1, le=10)
+
+
+class IcmpProbeSettings(_Strict):
+    """Reachability probes, every minute by default."""
+
+    enabled: bool = True
+    interval_seconds: float = Field(default=DEFAULT_ICMP_INTERVAL_SECONDS, ge=MIN_INTERVAL_SECONDS)
+    count: int = Field(default=DEFAULT_ICMP_COUNT, ge=1, le=100)
+    spacing_seconds: float = Field(default=DEFAULT_ICMP_SPACING_SECONDS, ge=0.01, le=10)
+    timeout_seconds: float = Field(default=DEFAULT_ICMP_TIMEOUT_SECONDS, gt=0, le=10)
+    tcp_fallback_port: int = Field(default=DEFAULT_TCP_FALLBACK_PORT, ge=1, le=65535)
+
+
+class ThroughputProbeSettings(_Strict):
+    """Throughput probes load the link they measure: rare, capped, never two per titik."""
+
+    enabled: bool = True
+    interval_seconds: float = Field(default=DEFAULT_THROUGHPUT_INTERVAL_SECONDS, ge=60)
+    max_concurrent: int = Field(default=DEFAULT_THROUGHPUT_CONCURRENCY, ge=1, le=100)
+    streams: int = Field(default=DEFAULT_STREAMS, ge=1, le=32)
+    warmup_seconds: float = Field(default=DEFAULT_WARMUP_SECONDS, ge=0, le=30)
+    duration_seconds: float = Field(default=DEFAULT_DURATION_SECONDS, ge=1, le=120)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1_000_000)
+    upload: bool = False
+    busy_retries: int = Field(default=DEFAULT_BUSY_RETRIES, ge=0, le=10)
+    busy_retry_delay_seconds: float = Field(default=DEFAULT_BUSY_DELAY_SECONDS, ge=0, le=300)
+
+    def settings(self) -> ThroughputSettings:
+        """The probe-level settings these config values stand for."""
+        return ThroughputSettings(
+            streams=self.streams,
+            warmup_seconds=self.warmup_seconds,
+            duration_seconds=self.duration_seconds,
+            max_bytes=self.max_bytes,
+            upload=self.upload,
+        )
+
+
+class ProbeSettings(_Strict):
+    icmp: IcmpProbeSettings = IcmpProbeSettings()
+    throughput: ThroughputProbeSettings = ThroughputProbeSettings()
 
 
 class EnvSecret(_Strict):
@@ -119,6 +175,7 @@ class ConfigModel(_Strict):
 
     daemon: DaemonSettings = DaemonSettings()
     polling: PollingSettings = PollingSettings()
+    probes: ProbeSettings = ProbeSettings()
     secrets: dict[str, EnvSecret | FileSecret] = Field(default_factory=dict)
     snmp_credentials: dict[str, Credentials] = Field(default_factory=dict)
     profiles_dirs: list[str] = Field(default_factory=list)

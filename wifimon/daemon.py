@@ -18,7 +18,8 @@ from wifimon.errors import ConfigError
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector
 from wifimon.poller import poll_ap
-from wifimon.scheduler import PollScheduler, expected_start
+from wifimon.probes.runner import ProbeRunner
+from wifimon.scheduler import Scheduler, expected_start
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
@@ -51,11 +52,20 @@ class Daemon:
         self.client: SnmpClient = client or PysnmpClient()
         self.registry = CollectorRegistry()
         self.self_metrics = SelfMetrics(self.registry)
-        self.state = State(self.config.inventory, self.config.model.polling.down_after_failures)
-        self.registry.register(StateCollector(self.state))
         polling = self.config.model.polling
+        self.state = State(
+            self.config.inventory, polling.down_after_failures, 2 * polling.interval_seconds
+        )
+        self.registry.register(StateCollector(self.state))
         self.semaphore = asyncio.Semaphore(polling.concurrency)
-        self.scheduler = PollScheduler(self.poll_once, polling.interval_seconds)
+        self.probes = ProbeRunner(self.state, self.config)
+        probes = self.config.model.probes
+        self.scheduler = Scheduler()
+        self.polls = self.scheduler.group("poll", self.poll_once, polling.interval_seconds)
+        self.icmp_jobs = self.scheduler.group("icmp", self._icmp_job, probes.icmp.interval_seconds)
+        self.throughput_jobs = self.scheduler.group(
+            "throughput", self._throughput_job, probes.throughput.interval_seconds
+        )
         self.started = False
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
@@ -64,7 +74,8 @@ class Daemon:
         """Schedule every AP and start the scheduler."""
         now = time.time()
         for ap_id in self.state.aps:
-            self.scheduler.add(ap_id, now)
+            self.polls.add(ap_id, now)
+        self._sync_probe_jobs(set(), now)
         self.scheduler.start()
         self.started = True
         log.info("started hotspots=%d aps=%d", len(self.state.hotspots), len(self.state.aps))
@@ -72,7 +83,7 @@ class Daemon:
     async def poll_once(self, ap_id: str, first_run: float) -> None:
         """The scheduled job for one AP: honour backoff, poll under the global limit, record."""
         now = time.time()
-        interval = self.scheduler.interval
+        interval = self.polls.interval
         self.self_metrics.scheduler_lag.observe(
             max(0.0, now - expected_start(now, first_run, interval))
         )
@@ -112,6 +123,23 @@ class Daemon:
             polling = self.config.model.polling
             self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
 
+    async def _icmp_job(self, hotspot_id: str, first_run: float) -> None:
+        await self.probes.reachability(hotspot_id)
+
+    async def _throughput_job(self, hotspot_id: str, first_run: float) -> None:
+        await self.probes.throughput(hotspot_id)
+
+    def _sync_probe_jobs(self, changed: set[str], now: float) -> None:
+        """Probe jobs for exactly the titik that should have them under the current config."""
+        probes = self.config.model.probes
+        hotspots = self.config.inventory.hotspots
+        icmp = {h.id for h in hotspots} if probes.icmp.enabled else set()
+        throughput = (
+            {h.id for h in hotspots if h.throughput_kind} if probes.throughput.enabled else set()
+        )
+        self.icmp_jobs.sync(icmp, changed, now)
+        self.throughput_jobs.sync(throughput, changed, now)
+
     def _account(self, sample: ApSample) -> None:
         """Self-metrics for one finished poll."""
         result = "failed" if not sample.reachable else ("partial" if sample.issues else "success")
@@ -137,19 +165,31 @@ class Daemon:
 
     def _adopt(self, new: Config) -> None:
         """Swap in a validated config: start added APs, stop removed ones, keep the rest."""
-        old_polling = self.config.model.polling
+        old = self.config.model
+        old_hotspots = {h.id: h for h in self.config.inventory.hotspots}
         self.config = new
         self.state.down_after_failures = new.model.polling.down_after_failures
+        self.state.max_gap_seconds = 2 * new.model.polling.interval_seconds
         added, removed, changed = self.state.apply_inventory(new.inventory)
         now = time.time()
         for ap_id in removed:
-            self.scheduler.remove(ap_id)
-        if new.model.polling.interval_seconds != old_polling.interval_seconds:
-            self.scheduler.reschedule_all(new.model.polling.interval_seconds, now)
+            self.polls.remove(ap_id)
+        if new.model.polling.interval_seconds != old.polling.interval_seconds:
+            self.polls.reschedule_all(new.model.polling.interval_seconds, now)
         for ap_id in added | changed:
-            self.scheduler.add(ap_id, now)
-        if new.model.polling.concurrency != old_polling.concurrency:
+            self.polls.add(ap_id, now)
+        if new.model.polling.concurrency != old.polling.concurrency:
             self.semaphore = asyncio.Semaphore(new.model.polling.concurrency)
+        self.probes.reconfigure(new)
+        if new.model.probes.icmp.interval_seconds != old.probes.icmp.interval_seconds:
+            self.icmp_jobs.reschedule_all(new.model.probes.icmp.interval_seconds, now)
+        new_interval = new.model.probes.throughput.interval_seconds
+        if new_interval != old.probes.throughput.interval_seconds:
+            self.throughput_jobs.reschedule_all(new_interval, now)
+        changed_hotspots = {
+            h.id for h in new.inventory.hotspots if old_hotspots.get(h.id, h).probe != h.probe
+        }
+        self._sync_probe_jobs(changed_hotspots, now)
         self.self_metrics.reload_success.set(1)
         self.self_metrics.reload_time.set(time.time())
         self.self_metrics.reloads.labels("success").inc()
@@ -161,6 +201,7 @@ class Daemon:
         """Stop scheduling, let running polls end briefly, close SNMP."""
         self.scheduler.shutdown()
         self._stopping.set()
+        self.probes.close()
         await self.client.close()
         log.info("stopped")
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 DEFAULT_MIN_MBPS = 50.0
 DEFAULT_CAPACITY_USERS = 50
 DEFAULT_SNMP_PORT = 161
+DEFAULT_IPERF3_PORT = 5201
 MAX_MIN_MBPS = 10_000.0
 MAX_CAPACITY_USERS = 5_000
 
@@ -63,7 +64,7 @@ class AccessPoint(_Strict):
         return parse_address(self.address)[1]
 
 
-def parse_address(text: str) -> tuple[str, int]:
+def parse_address(text: str, default_port: int = DEFAULT_SNMP_PORT) -> tuple[str, int]:
     """`10.0.0.1`, `10.0.0.1:1161`, `2001:db8::1`, `[2001:db8::1]:1161` -> (host, port)."""
     match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?", text)
     if match:
@@ -76,10 +77,38 @@ def parse_address(text: str) -> tuple[str, int]:
         ip = ipaddress.ip_address(host)
     except ValueError:
         raise ValueError(f"{text!r} is not an IPv4 or IPv6 address") from None
-    number = int(port) if port else DEFAULT_SNMP_PORT
+    number = int(port) if port else default_port
     if not 1 <= number <= 65535:
         raise ValueError(f"port {number} is out of range 1-65535")
     return str(ip), number
+
+
+class HotspotProbe(_Strict):
+    """Where active probes go: ping target (default: the first AP), HTTP URL, iperf3 server."""
+
+    ping: str | None = None
+    http_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    iperf3: str | None = None
+
+    @field_validator("ping")
+    @classmethod
+    def _ping_is_an_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            ipaddress.ip_address(value.strip("[]"))
+        return value
+
+    @field_validator("iperf3")
+    @classmethod
+    def _iperf3_is_host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_address(value, default_port=DEFAULT_IPERF3_PORT)
+        return value
+
+    @property
+    def iperf3_host_port(self) -> tuple[str, int] | None:
+        if self.iperf3 is None:
+            return None
+        return parse_address(self.iperf3, default_port=DEFAULT_IPERF3_PORT)
 
 
 class Hotspot(_Strict):
@@ -97,6 +126,19 @@ class Hotspot(_Strict):
     sla: Sla = Sla()
     contacts: list[Contact] = Field(default_factory=list)
     access_points: list[AccessPoint] = Field(min_length=1)
+    probe: HotspotProbe = HotspotProbe()
+
+    @property
+    def ping_target(self) -> str:
+        """The address ICMP probes go to: the configured one, else the first AP."""
+        return self.probe.ping or self.access_points[0].host
+
+    @property
+    def throughput_kind(self) -> str | None:
+        """`http` when a test URL is set, else `iperf3` when a server is, else None."""
+        if self.probe.http_url:
+            return "http"
+        return "iperf3" if self.probe.iperf3 else None
 
     @field_validator("rw", mode="before")
     @classmethod

@@ -38,7 +38,8 @@ CONTACT_COLUMNS = (
     "contact_email",
 )
 AP_COLUMNS = ("ap_id", "ap_address", "snmp_credentials", "profile", "uplink")
-CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS)
+PROBE_COLUMNS = ("probe_ping", "probe_http_url", "probe_iperf3")
+CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS, *PROBE_COLUMNS)
 REQUIRED_COLUMNS = (*HOTSPOT_COLUMNS[:9], "ap_id", "ap_address", "snmp_credentials")
 _MODEL_FIELD_TO_COLUMN: dict[str, str] = {
     "id": "hotspot_id",
@@ -219,6 +220,13 @@ def _hotspot_from_row(row: dict[str, str], delimiter: str) -> dict[str, Any]:
             if row.get(column):
                 contact[key] = row[column]
         hotspot["contacts"] = [contact]
+    probe = {
+        key: row[f"probe_{key}"]
+        for key in ("ping", "http_url", "iperf3")
+        if row.get(f"probe_{key}")
+    }
+    if probe:
+        hotspot["probe"] = probe
     return hotspot
 
 
@@ -246,6 +254,8 @@ def _csv_error(
 
 
 def _column_for(loc: list[Any], field: str) -> str:
+    if "probe" in loc:
+        return f"probe_{field}"
     if "contacts" in loc:
         return "contact_" + {"telegram_chat_id": "telegram"}.get(field, field)
     if "access_points" in loc:
@@ -293,6 +303,9 @@ def to_csv(inventory: Inventory, delimiter: str = ",") -> str:
                 "snmp_credentials": ap.credentials,
                 "profile": ap.profile,
                 "uplink": ap.uplink or "",
+                "probe_ping": hotspot.probe.ping or "",
+                "probe_http_url": hotspot.probe.http_url or "",
+                "probe_iperf3": hotspot.probe.iperf3 or "",
             }
         )
     return out.getvalue()

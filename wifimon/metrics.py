@@ -11,7 +11,8 @@ from prometheus_client.registry import Collector
 
 from wifimon import __version__
 from wifimon.inventory import Hotspot
-from wifimon.state import ApState, State, Status
+from wifimon.probes.results import ProbeResult
+from wifimon.state import ApState, HotspotState, State, Status
 
 HOTSPOT_LABELS = ["hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider"]
 AP_LABELS = [*HOTSPOT_LABELS, "ap"]
@@ -93,7 +94,16 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from self._hotspot_families()
+        yield from self._probe_families()
         yield from self._ap_families()
+
+    def _probe_families(self) -> Iterator[Metric]:
+        families = _ProbeFamilies()
+        for hotspot_id, hotspot in self.state.hotspots.items():
+            hstate = self.state.hotspot_states.get(hotspot_id)
+            if hstate is not None:
+                families.add(hotspot_label_values(hotspot), hstate)
+        yield from families.all()
 
     def _hotspot_families(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
@@ -126,6 +136,27 @@ class StateCollector(Collector):
             "Contracted minimum throughput.",
             labels=HOTSPOT_LABELS,
         )
+        uplink = GaugeMetricFamily(
+            "wifimon_hotspot_uplink_bits_per_second",
+            "Download carried by the titik's uplinks (SNMP), summed over its APs.",
+            labels=HOTSPOT_LABELS,
+        )
+        uplink_ratio = GaugeMetricFamily(
+            "wifimon_hotspot_uplink_utilisation_ratio",
+            "Uplink download over what the link can carry (last good throughput probe, "
+            "else the SLA minimum).",
+            labels=HOTSPOT_LABELS,
+        )
+        saturated = GaugeMetricFamily(
+            "wifimon_hotspot_saturated",
+            "1 when users and uplink are both at 80% or more: too many users, not a slow provider.",
+            labels=HOTSPOT_LABELS,
+        )
+        at_capacity = CounterMetricFamily(
+            "wifimon_hotspot_at_capacity_seconds",
+            "Time with users at or above the titik's capacity.",
+            labels=HOTSPOT_LABELS,
+        )
         for hotspot_id, hotspot in self.state.hotspots.items():
             labels = hotspot_label_values(hotspot)
             view = self.state.hotspot_view(hotspot_id)
@@ -139,7 +170,26 @@ class StateCollector(Collector):
             if view.clients is not None and view.utilisation is not None:
                 clients.add_metric(labels, view.clients)
                 utilisation.add_metric(labels, view.utilisation)
-        yield from (info, up, clients, utilisation, capacity, sla_min)
+            if view.uplink_bps is not None and view.uplink_utilisation is not None:
+                uplink.add_metric(labels, view.uplink_bps)
+                uplink_ratio.add_metric(labels, view.uplink_utilisation)
+            if view.saturated is not None:
+                saturated.add_metric(labels, 1 if view.saturated else 0)
+            hstate = self.state.hotspot_states.get(hotspot_id)
+            if hstate is not None:
+                at_capacity.add_metric(labels, hstate.at_capacity_seconds)
+        yield from (
+            info,
+            up,
+            clients,
+            utilisation,
+            capacity,
+            sla_min,
+            uplink,
+            uplink_ratio,
+            saturated,
+            at_capacity,
+        )
 
     def _ap_families(self) -> Iterator[Metric]:
         families = _ApFamilies()
@@ -148,6 +198,101 @@ class StateCollector(Collector):
             if hotspot is not None:
                 families.add([*hotspot_label_values(hotspot), ap_state.ap.id], ap_state)
         yield from families.all()
+
+
+class _ProbeFamilies:
+    """Per-titik probe results of one scrape."""
+
+    def __init__(self) -> None:
+        g, c = GaugeMetricFamily, CounterMetricFamily
+        kinded = [*HOTSPOT_LABELS, "kind"]
+        self.reachable = g(
+            "wifimon_probe_reachable",
+            "1 when the last reachability probe got a reply.",
+            labels=kinded,
+        )
+        self.loss = g("wifimon_probe_loss_ratio", "Share of echoes without reply.", labels=kinded)
+        self.rtt_min = g("wifimon_probe_rtt_min_seconds", "Fastest round trip.", labels=kinded)
+        self.rtt_avg = g("wifimon_probe_rtt_avg_seconds", "Mean round trip.", labels=kinded)
+        self.rtt_max = g("wifimon_probe_rtt_max_seconds", "Slowest round trip.", labels=kinded)
+        self.jitter = g(
+            "wifimon_probe_jitter_seconds",
+            "Mean difference between consecutive round trips.",
+            labels=kinded,
+        )
+        self.download = g(
+            "wifimon_probe_download_bits_per_second",
+            "Median download throughput of the last probe.",
+            labels=kinded,
+        )
+        self.download_p10 = g(
+            "wifimon_probe_download_p10_bits_per_second",
+            "10th-percentile download throughput of the last probe.",
+            labels=kinded,
+        )
+        self.upload = g(
+            "wifimon_probe_upload_bits_per_second",
+            "Median upload throughput of the last probe.",
+            labels=kinded,
+        )
+        self.upload_p10 = g(
+            "wifimon_probe_upload_p10_bits_per_second",
+            "10th-percentile upload throughput of the last probe.",
+            labels=kinded,
+        )
+        self.below_sla = g(
+            "wifimon_probe_below_sla",
+            "1 when the last throughput probe measured less than the SLA minimum.",
+            labels=kinded,
+        )
+        self.duration = g(
+            "wifimon_probe_duration_seconds", "How long the last probe took.", labels=kinded
+        )
+        self.last_run = g(
+            "wifimon_probe_last_run_timestamp_seconds",
+            "When the last probe started.",
+            labels=kinded,
+        )
+        self.errors = c(
+            "wifimon_probe_errors",
+            "Probes that could not measure, by reason.",
+            labels=[*kinded, "reason"],
+        )
+        self.skips = c(
+            "wifimon_probe_skipped", "Throughput probes not run, by why.", labels=[*kinded, "why"]
+        )
+
+    def add(self, labels: list[str], hstate: HotspotState) -> None:
+        for (kind, reason), count in sorted(hstate.probe_errors_total.items()):
+            self.errors.add_metric([*labels, kind, reason], count)
+        for (kind, why), count in sorted(hstate.probe_skips_total.items()):
+            self.skips.add_metric([*labels, kind, why], count)
+        for result in (hstate.reachability, hstate.throughput):
+            if result is not None:
+                self._add_result([*labels, result.kind], result, labels)
+
+    def _add_result(self, kl: list[str], result: ProbeResult, labels: list[str]) -> None:
+        self.duration.add_metric(kl, result.duration_seconds)
+        self.last_run.add_metric(kl, result.started)
+        if result.reachable is not None:
+            self.reachable.add_metric(kl, 1 if result.reachable else 0)
+        optional = [
+            (self.loss, result.loss_ratio),
+            (self.rtt_min, result.rtt_min_seconds),
+            (self.rtt_avg, result.rtt_avg_seconds),
+            (self.rtt_max, result.rtt_max_seconds),
+            (self.jitter, result.jitter_seconds),
+            (self.download, result.download_bps),
+            (self.download_p10, result.download_p10_bps),
+            (self.upload, result.upload_bps),
+            (self.upload_p10, result.upload_p10_bps),
+        ]
+        for family, value in optional:
+            if value is not None:
+                family.add_metric(kl, value)
+
+    def all(self) -> list[Metric]:
+        return [v for v in vars(self).values() if isinstance(v, Metric)]
 
 
 class _ApFamilies:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from wifimon.inventory import AccessPoint, Hotspot, Inventory
 from wifimon.measurements import ApSample, InterfaceReading
+from wifimon.probes.results import ProbeResult
 from wifimon.rates import counter_delta
 
 log = logging.getLogger(__name__)
 
 # sysUpTime may step back by a tick or two between agents' reads; more is a reboot.
 UPTIME_JITTER_SECONDS = 5.0
+THROUGHPUT_HISTORY = 10
+# "Many users on a full link": both the users and the uplink at 80% of what the titik has.
+SATURATION_USERS_RATIO = 0.8
+SATURATION_UPLINK_RATIO = 0.8
+DEFAULT_MAX_GAP_SECONDS = 180.0
 
 
 class Status(StrEnum):
@@ -69,6 +75,23 @@ class ApState:
         return self.last_sample.clients.total
 
 
+@dataclass(slots=True)
+class HotspotState:
+    """Probe results and capacity time of one titik (AP state lives in ApState)."""
+
+    reachability: ProbeResult | None = None
+    throughput: ProbeResult | None = None
+    last_good_throughput: ProbeResult | None = None
+    throughput_history: deque[ProbeResult] = field(
+        default_factory=lambda: deque(maxlen=THROUGHPUT_HISTORY)
+    )
+    probe_errors_total: Counter[tuple[str, str]] = field(default_factory=Counter)
+    probe_skips_total: Counter[tuple[str, str]] = field(default_factory=Counter)
+    at_capacity_seconds: float = 0.0
+    capacity_seen_at: float | None = None
+    was_at_capacity: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class HotspotView:
     """Derived per-titik values (computed on read, never stored)."""
@@ -77,14 +100,25 @@ class HotspotView:
     status: Status
     clients: int | None
     utilisation: float | None
+    uplink_bps: float | None = None
+    uplink_utilisation: float | None = None
+    saturated: bool | None = None
+    below_sla: bool | None = None
 
 
 class State:
     """Latest state per AP and hotspot; written by pollers, read by metrics/rules/API."""
 
-    def __init__(self, inventory: Inventory, down_after_failures: int = 2) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        down_after_failures: int = 2,
+        max_gap_seconds: float = DEFAULT_MAX_GAP_SECONDS,
+    ) -> None:
         self.down_after_failures = down_after_failures
+        self.max_gap_seconds = max_gap_seconds
         self.hotspots: dict[str, Hotspot] = {}
+        self.hotspot_states: dict[str, HotspotState] = {}
         self.aps: dict[str, ApState] = {}
         self.apply_inventory(inventory)
 
@@ -107,7 +141,45 @@ class State:
             hotspot_id, ap = new_aps[ap_id]
             self.aps[ap_id] = ApState(hotspot_id=hotspot_id, ap=ap)
         self.hotspots = {h.id: h for h in inventory.hotspots}
+        self.hotspot_states = {
+            h.id: self.hotspot_states.get(h.id) or HotspotState() for h in inventory.hotspots
+        }
         return added, removed, changed
+
+    def record_probe(self, hotspot_id: str, result: ProbeResult) -> None:
+        """Keep a probe result (ignored if the titik was removed meanwhile)."""
+        hstate = self.hotspot_states.get(hotspot_id)
+        if hstate is None:
+            return
+        if not result.ok:
+            hstate.probe_errors_total[(result.kind, result.reason or "error")] += 1
+        if result.kind in ("icmp", "tcp"):
+            hstate.reachability = result
+            return
+        hstate.throughput = result
+        hstate.throughput_history.append(result)
+        if result.ok:
+            hstate.last_good_throughput = result
+
+    def note_probe_skipped(self, hotspot_id: str, kind: str, why: str) -> None:
+        hstate = self.hotspot_states.get(hotspot_id)
+        if hstate is not None:
+            hstate.probe_skips_total[(kind, why)] += 1
+
+    def _track_capacity(self, hotspot_id: str, now: float) -> None:
+        """Accumulate time at or above capacity; gaps longer than max_gap count as nothing."""
+        hstate = self.hotspot_states.get(hotspot_id)
+        if hstate is None:
+            return
+        view = self.hotspot_view(hotspot_id)
+        previous = hstate.capacity_seen_at
+        if previous is not None and hstate.was_at_capacity:
+            elapsed = now - previous
+            if 0 < elapsed <= self.max_gap_seconds:
+                hstate.at_capacity_seconds += elapsed
+        if previous is None or now > previous:
+            hstate.capacity_seen_at = now
+            hstate.was_at_capacity = bool(view.utilisation is not None and view.utilisation >= 1)
 
     def record(self, sample: ApSample) -> None:
         """Fold one poll result into the AP's state (ignored if the AP was removed)."""
@@ -128,6 +200,7 @@ class State:
         state.status = Status.UP
         if sample.profile:
             state.detected_profile = sample.profile
+        self._track_capacity(state.hotspot_id, sample.timestamp)
 
     def _record_failure(self, state: ApState) -> None:
         state.consecutive_failures += 1
@@ -174,7 +247,22 @@ class State:
         clients = sum(known) if known else None
         capacity = hotspot.sla.capacity_users
         utilisation = clients / capacity if clients is not None else None
-        return HotspotView(hotspot, status, clients, utilisation)
+        uplink = _uplink_bps(aps)
+        hstate = self.hotspot_states.get(hotspot_id) or HotspotState()
+        reference = _reference_bps(hotspot, hstate)
+        uplink_utilisation = uplink / reference if uplink is not None else None
+        saturated = None
+        if uplink_utilisation is not None and utilisation is not None:
+            saturated = (
+                uplink_utilisation >= SATURATION_UPLINK_RATIO
+                and utilisation >= SATURATION_USERS_RATIO
+            )
+        below = None
+        if hstate.throughput is not None and hstate.throughput.download_bps is not None:
+            below = hstate.throughput.download_bps < hotspot.sla.min_mbps * 1e6
+        return HotspotView(
+            hotspot, status, clients, utilisation, uplink, uplink_utilisation, saturated, below
+        )
 
     def should_poll(self, ap_id: str, now: float | None = None) -> bool:
         """False while an AP that stays down is in backoff."""
@@ -191,6 +279,26 @@ class State:
         extra = state.consecutive_failures - self.down_after_failures
         delay = min(interval * (2 ** max(extra, 0)), maximum) if maximum > 0 else 0.0
         state.next_poll_after = now + max(delay - interval, 0.0)
+
+
+def _uplink_bps(aps: list[ApState]) -> float | None:
+    """Download on the titik's uplinks (received on the uplink interface), summed over APs."""
+    rates = [
+        iface.rx_bps
+        for ap in aps
+        if ap.status == Status.UP
+        for iface in ap.interfaces.values()
+        if iface.role == "uplink" and iface.rx_bps is not None
+    ]
+    return sum(rates) if rates else None
+
+
+def _reference_bps(hotspot: Hotspot, hstate: HotspotState) -> float:
+    """What the uplink can carry: the last good throughput probe, else the SLA minimum."""
+    good = hstate.last_good_throughput
+    if good is not None and good.download_bps:
+        return good.download_bps
+    return hotspot.sla.min_mbps * 1e6
 
 
 def _advance(

@@ -26,24 +26,12 @@ def status_table(state: State) -> str:
         view = state.hotspot_view(hotspot_id)
         users = "?" if view.clients is None else str(view.clients)
         users = f"{users}/{view.hotspot.sla.capacity_users}"
-        down = _uplink_mbps(state, hotspot_id)
-        mbps = "-" if down is None else f"{down:.1f}"
+        mbps = "-" if view.uplink_bps is None else f"{view.uplink_bps / 1e6:.1f}"
         lines.append(
             f"{hotspot_id:<12} {view.hotspot.kelurahan[:21]:<21} "
             f"{STATUS_WORDS[view.status]:<10} {users:>9} {mbps:>12}"
         )
     return "\n".join(lines)
-
-
-def _uplink_mbps(state: State, hotspot_id: str) -> float | None:
-    rates = [
-        iface.rx_bps
-        for ap in state.aps.values()
-        if ap.hotspot_id == hotspot_id
-        for iface in ap.interfaces.values()
-        if iface.role == "uplink" and iface.rx_bps
-    ]
-    return sum(r for r in rates if r) / 1e6 if rates else None
 
 
 async def run_demo(listen: str, interval: float, duration: float, workdir: Path | None) -> int:

@@ -42,12 +42,17 @@ class _Transfer:
         self.total = 0
         self.max_bytes = max_bytes
         self.done = asyncio.Event()
-        self.errors: list[str] = []
+        self.errors: list[tuple[str, str]] = []
+        self.cap_reached_at: float | None = None
+
+    def fail(self, reason: str, message: str) -> None:
+        self.errors.append((reason, message))
 
     def add(self, size: int) -> None:
         self.events.append((time.monotonic(), size))
         self.total += size
-        if self.total >= self.max_bytes:
+        if self.total >= self.max_bytes and not self.done.is_set():
+            self.cap_reached_at = time.monotonic()
             self.done.set()
 
 
@@ -100,16 +105,14 @@ async def _download_stream(session: aiohttp.ClientSession, url: str, transfer: _
     try:
         async with session.get(url) as response:
             if response.status != 200:
-                transfer.errors.append(f"HTTP {response.status}")
+                transfer.fail("http_status", f"server answered HTTP {response.status}")
                 return
             async for chunk in response.content.iter_chunked(CHUNK):
                 transfer.add(len(chunk))
                 if transfer.done.is_set():
                     return
-    except aiohttp.ClientConnectorError as exc:
-        transfer.errors.append(f"cannot connect: {exc.os_error.strerror or exc}")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        transfer.errors.append(f"transfer failed: {type(exc).__name__}")
+    except Exception as exc:  # every failure of a stream is recorded, none escapes
+        transfer.fail(*_classify(exc, session))
 
 
 async def _upload_stream(session: aiohttp.ClientSession, url: str, transfer: _Transfer) -> None:
@@ -122,10 +125,24 @@ async def _upload_stream(session: aiohttp.ClientSession, url: str, transfer: _Tr
     try:
         async with session.post(url, data=body()) as response:
             await response.read()
-    except aiohttp.ClientConnectorError as exc:
-        transfer.errors.append(f"cannot connect: {exc.os_error.strerror or exc}")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        transfer.errors.append(f"transfer failed: {type(exc).__name__}")
+    except Exception as exc:  # every failure of a stream is recorded, none escapes
+        transfer.fail(*_classify(exc, session))
+
+
+def _classify(exc: BaseException, session: aiohttp.ClientSession) -> tuple[str, str]:
+    """(reason, message) for a failed stream, in words a NOC operator can act on."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "refused", "connection refused"
+        if isinstance(exc.os_error, TimeoutError):
+            return "connect", "no answer to the connection attempt"
+        return "connect", f"cannot connect ({exc.os_error.strerror or 'network error'})"
+    if isinstance(exc, aiohttp.ServerTimeoutError | TimeoutError):
+        idle = session.timeout.sock_read or 0
+        return "stalled", f"server stalled: no data for {idle:g} s"
+    if isinstance(exc, aiohttp.ClientError):
+        return "transfer", f"transfer failed ({type(exc).__name__})"
+    return "transfer", f"transfer failed ({type(exc).__name__})"
 
 
 def _fill(
@@ -138,21 +155,18 @@ def _fill(
     transfer, window_start, window_end = measured
     rates = bucket_rates(transfer.events, window_start, window_end, settings.bucket_seconds)
     result.bytes += sum(size for when, size in transfer.events if when >= window_start)
-    if not rates or not any(rates):
-        result.ok = False
-        cause = transfer.errors[0] if transfer.errors else "no data after the warm-up"
-        result.reason = _reason(cause)
-        result.error = f"{direction} from {result.target}: {cause}"
+    if rates and any(rates):
+        setattr(result, f"{direction}_bps", percentile(rates, 0.5))
+        setattr(result, f"{direction}_p10_bps", percentile(rates, 0.1))
+        result.extra[f"{direction}_buckets"] = len(rates)
+        result.ok = True
         return
-    setattr(result, f"{direction}_bps", percentile(rates, 0.5))
-    setattr(result, f"{direction}_p10_bps", percentile(rates, 0.1))
-    result.extra[f"{direction}_buckets"] = len(rates)
-    result.ok = True
-
-
-def _reason(cause: str) -> str:
-    if cause.startswith("cannot connect"):
-        return "refused" if "refused" in cause.lower() else "connect"
-    if cause.startswith("HTTP"):
-        return "http_status"
-    return "stalled"
+    result.ok = False
+    if transfer.cap_reached_at is not None and transfer.cap_reached_at < window_start:
+        reason, cause = "byte_cap", f"the {settings.max_bytes}-byte cap was reached in warm-up"
+    elif transfer.errors:
+        reason, cause = transfer.errors[0]
+    else:
+        reason, cause = "stalled", "no data after the warm-up"
+    result.reason = reason
+    result.error = f"{direction} from {result.target}: {cause}"

@@ -57,12 +57,13 @@ class IcmpProber:
     Without raw-socket permission it says so once and answers with TCP connect probes.
     """
 
-    def __init__(self, tcp_port: int = DEFAULT_TCP_PORT) -> None:
+    def __init__(self, tcp_port: int = DEFAULT_TCP_PORT, first_ident: int | None = None) -> None:
         self.tcp_port = tcp_port
         self._sock: socket.socket | None = None
         self._raw_unavailable = False
         self._pending: dict[tuple[str, int, int], _Pending] = {}
-        self._next_ident = random.randrange(1, 0xFFFF)
+        # Identifiers are handed out in sequence from here (random unless a test pins it).
+        self._next_ident = first_ident if first_ident is not None else random.randrange(1, 0xFFFF)
 
     @property
     def uses_raw_socket(self) -> bool:
