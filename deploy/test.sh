@@ -4,6 +4,16 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/deploy/install.sh"
 cd "$ROOT"
+
+# System tools the real-link probe tests use (network namespaces, tc shaping, iperf3).
+missing=()
+command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
+command -v tc >/dev/null 2>&1 || missing+=(iproute2)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+if ((${#missing[@]})) && [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 .venv/bin/ruff check wifimon tests benchmarks
 .venv/bin/ruff format --check wifimon tests benchmarks
 .venv/bin/mypy wifimon

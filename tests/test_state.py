@@ -121,3 +121,52 @@ def test_samples_for_removed_aps_are_ignored() -> None:
     state = State(inventory("ap1"))
     state.record(ApSample(ap_id="gone", timestamp=1.0, reachable=True))
     assert set(state.aps) == {"ap1"}
+
+
+def _clients_sample(ap_id: str, at: float, clients: int, uplink_bps: float | None = None):
+    from wifimon.measurements import InterfaceReading
+
+    octets = int((uplink_bps or 0) / 8 * at)
+    interfaces = [InterfaceReading(1, "ether1", True, 100.0, octets, 0, 64, "uplink")]
+    return ApSample(
+        ap_id=ap_id,
+        timestamp=at,
+        reachable=True,
+        interfaces=interfaces,
+        clients=ClientReading(total=clients),
+    )
+
+
+def test_time_at_capacity_accumulates_and_gaps_do_not_count() -> None:
+    state = State(inventory("ap1", capacity=20), max_gap_seconds=120)
+    timeline = [(0, 10), (60, 20), (120, 25), (180, 19), (240, 20), (900, 20), (960, 5)]
+    for at, clients in timeline:
+        state.record(_clients_sample("ap1", 1000.0 + at, clients))
+    # at capacity from 60 to 180 (120 s) and 240 to 900 (a 660 s gap: not counted),
+    # then 900 to 960 (60 s)
+    assert state.hotspot_states["jp-glr-01"].at_capacity_seconds == 180
+
+
+def test_saturated_means_many_users_on_a_full_link() -> None:
+    from wifimon.probes.results import ProbeResult
+
+    state = State(inventory("ap1", capacity=50))
+    state.record_probe("jp-glr-01", ProbeResult("http", "u", True, 0.0, download_bps=60e6))
+    state.record(_clients_sample("ap1", 1000.0, 45, uplink_bps=55e6))
+    state.record(_clients_sample("ap1", 1060.0, 45, uplink_bps=55e6))
+    view = state.hotspot_view("jp-glr-01")
+    assert view.uplink_bps == pytest.approx(55e6)
+    assert view.uplink_utilisation == pytest.approx(55 / 60)
+    assert view.saturated is True
+    assert view.below_sla is False
+    state.record(_clients_sample("ap1", 1120.0, 10, uplink_bps=55e6))
+    assert state.hotspot_view("jp-glr-01").saturated is False  # few users: the link is busy
+
+
+def test_without_a_probe_the_sla_minimum_is_the_reference() -> None:
+    state = State(inventory("ap1", capacity=50))
+    state.record(_clients_sample("ap1", 1000.0, 45, uplink_bps=45e6))
+    state.record(_clients_sample("ap1", 1060.0, 45, uplink_bps=45e6))
+    view = state.hotspot_view("jp-glr-01")
+    assert view.uplink_utilisation == pytest.approx(45 / 50)
+    assert view.below_sla is None  # no throughput probe has run

@@ -148,6 +148,7 @@ def summary(cfg: Any) -> str:
     aps = cfg.inventory.access_points()
     profiles = Counter(ap.profile for _, ap in aps)
     kelurahan = {(h.kota, h.kecamatan, h.kelurahan) for h in cfg.inventory.hotspots}
+    kinds = Counter(h.throughput_kind for h in cfg.inventory.hotspots if h.throughput_kind)
     lines = [
         f"config ok: {cfg.path}",
         f"hotspots: {len(cfg.inventory.hotspots)}",
@@ -156,6 +157,7 @@ def summary(cfg: Any) -> str:
         f"providers: {len({h.provider for h in cfg.inventory.hotspots})}",
         "access points per profile: "
         + ", ".join(f"{name}={count}" for name, count in sorted(profiles.items())),
+        "throughput probes: " + (", ".join(f"{k}={v}" for k, v in sorted(kinds.items())) or "none"),
         f"poll interval: {cfg.model.polling.interval_seconds:g} s, "
         f"listen: {cfg.model.daemon.listen}",
     ]

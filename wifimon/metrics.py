@@ -102,7 +102,7 @@ class StateCollector(Collector):
         for hotspot_id, hotspot in self.state.hotspots.items():
             hstate = self.state.hotspot_states.get(hotspot_id)
             if hstate is not None:
-                families.add(hotspot_label_values(hotspot), hstate)
+                families.add(hotspot_label_values(hotspot), hstate, hotspot.sla.min_mbps * 1e6)
         yield from families.all()
 
     def _hotspot_families(self) -> Iterator[Metric]:
@@ -262,16 +262,20 @@ class _ProbeFamilies:
             "wifimon_probe_skipped", "Throughput probes not run, by why.", labels=[*kinded, "why"]
         )
 
-    def add(self, labels: list[str], hstate: HotspotState) -> None:
+    def add(self, labels: list[str], hstate: HotspotState, sla_min_bps: float) -> None:
         for (kind, reason), count in sorted(hstate.probe_errors_total.items()):
             self.errors.add_metric([*labels, kind, reason], count)
         for (kind, why), count in sorted(hstate.probe_skips_total.items()):
             self.skips.add_metric([*labels, kind, why], count)
         for result in (hstate.reachability, hstate.throughput):
             if result is not None:
-                self._add_result([*labels, result.kind], result, labels)
+                self._add_result([*labels, result.kind], result)
+        throughput = hstate.throughput
+        if throughput is not None and throughput.download_bps is not None:
+            below = throughput.download_bps < sla_min_bps
+            self.below_sla.add_metric([*labels, throughput.kind], 1 if below else 0)
 
-    def _add_result(self, kl: list[str], result: ProbeResult, labels: list[str]) -> None:
+    def _add_result(self, kl: list[str], result: ProbeResult) -> None:
         self.duration.add_metric(kl, result.duration_seconds)
         self.last_run.add_metric(kl, result.started)
         if result.reachable is not None:
