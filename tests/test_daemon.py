@@ -186,6 +186,17 @@ def test_hotspot_series_carry_the_hierarchy(daemon: RunningDaemon) -> None:
     assert daemon.value("wifimon_polls_total", result="success") > 0
 
 
+def test_reachability_probes_run_in_the_daemon(daemon: RunningDaemon) -> None:
+    daemon.wait_for(
+        lambda: daemon.value("wifimon_probe_reachable", hotspot="jp-glr-01") is not None,
+        timeout=20,
+        what="an ICMP probe result",
+    )
+    assert daemon.value("wifimon_probe_reachable", hotspot="jp-glr-01") == 1
+    assert daemon.value("wifimon_probe_loss_ratio", hotspot="jp-glr-01") == 0
+    assert daemon.value("wifimon_probe_rtt_avg_seconds", hotspot="jp-glr-01") < 0.1
+
+
 def test_secrets_stay_out_of_metrics_and_logs(daemon: RunningDaemon) -> None:
     _, body = daemon.get("/metrics")
     assert "komunitas-" not in body

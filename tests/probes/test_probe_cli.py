@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from tests.netsite import SPEEDTEST_PORT, site
 from tests.test_cli import wifimon
@@ -58,3 +59,31 @@ def test_probe_without_a_target_is_a_usage_error() -> None:
     result = wifimon("probe")
     assert result.returncode == 2
     assert "give a HOTSPOT_ID with --config, or --url, or --host" in result.stderr
+
+
+def test_probe_a_configured_titik(tmp_path) -> None:
+    from tests.probes.test_runner import write_config
+
+    with site(28, rate_mbit=40) as s:
+        s.start_speedtest_server()
+        config = write_config(tmp_path, {"cg-ctk-09": s.address})
+        env = {**os.environ, "C": "x"}
+        ping = wifimon(
+            "probe",
+            "cg-ctk-09",
+            "--config",
+            str(config),
+            "--kind",
+            "icmp",
+            "--count",
+            "2",
+            "--json",
+            env=env,
+        )
+        http = wifimon("probe", "cg-ctk-09", "--config", str(config), "--json", env=env)
+        unknown = wifimon("probe", "cg-ctk-00", "--config", str(config), env=env)
+    assert json.loads(ping.stdout)["target"] == s.address
+    assert json.loads(ping.stdout)["loss_ratio"] == 0.0
+    data = json.loads(http.stdout)
+    assert data["kind"] == "http" and 34 < data["download_mbps"] < 44
+    assert unknown.returncode == 2 and "no hotspot 'cg-ctk-00' in the inventory" in unknown.stderr

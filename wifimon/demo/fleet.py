@@ -288,6 +288,8 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
     config = {
         "daemon": {"listen": listen, "data_dir": "data"},
         "polling": {"interval_seconds": interval, "timeout_seconds": 1.0, "retries": 1},
+        # every simulated titik answers on 127.0.0.1: ping it as often as it is polled
+        "probes": {"icmp": {"interval_seconds": max(interval, 5.0), "count": 3}},
         "secrets": secrets,
         "snmp_credentials": credentials,
         "inventory": ["inventory.yaml"],
