@@ -45,12 +45,12 @@ async def test_http_upload_is_measured_too() -> None:
         s.start_speedtest_server()
         result = await http_throughput(
             url(s.address),
-            ThroughputSettings(streams=2, warmup_seconds=1.0, duration_seconds=2.0, upload=True),
+            ThroughputSettings(streams=2, warmup_seconds=1.0, duration_seconds=3.0, upload=True),
         )
     assert result.ok, result.error
     assert result.download_bps == pytest.approx(80e6, rel=0.10)
-    # counted as the sender hands bytes to the socket, so buffers make it read a little high
-    assert result.upload_bps == pytest.approx(20e6, rel=0.25)
+    # counted at the sender in 1 s buckets; TCP through the 20 Mbit/s shaper carries ~19
+    assert result.upload_bps == pytest.approx(20e6, rel=0.2)
 
 
 async def test_icmp_rtt_is_measured() -> None:

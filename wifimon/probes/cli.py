@@ -10,8 +10,8 @@ from wifimon.errors import ConfigError
 from wifimon.inventory import Hotspot
 from wifimon.probes.http import http_throughput
 from wifimon.probes.icmp import IcmpProber
-from wifimon.probes.iperf3 import iperf3_throughput
 from wifimon.probes.results import ProbeResult
+from wifimon.probes.runner import iperf3_with, measure_throughput
 
 
 async def run_probe(args: argparse.Namespace) -> ProbeResult:
@@ -55,21 +55,7 @@ async def _probe_hotspot(
     kind = args.kind or hotspot.throughput_kind or "icmp"
     if kind == "icmp":
         return await _ping(hotspot.ping_target, model, args)
-    settings = _throughput_settings(model, args)
-    if kind == "http":
-        if not hotspot.probe.http_url:
-            raise ConfigError(f"hotspot {hotspot.id} has no probe.http_url")
-        return await http_throughput(hotspot.probe.http_url, settings.settings())
-    host_port = hotspot.probe.iperf3_host_port
-    if host_port is None:
-        raise ConfigError(f"hotspot {hotspot.id} has no probe.iperf3 server")
-    return await iperf3_throughput(
-        host_port[0],
-        settings.settings(),
-        host_port[1],
-        settings.busy_retries,
-        settings.busy_retry_delay_seconds,
-    )
+    return await measure_throughput(hotspot, _throughput_settings(model, args), kind)
 
 
 async def _probe_adhoc(args: argparse.Namespace, model: ConfigModel) -> ProbeResult:
@@ -80,14 +66,7 @@ async def _probe_adhoc(args: argparse.Namespace, model: ConfigModel) -> ProbeRes
     if not args.host:
         raise ConfigError("give a HOTSPOT_ID with --config, or --url, or --host")
     if args.kind == "iperf3":
-        settings = _throughput_settings(model, args)
-        return await iperf3_throughput(
-            args.host,
-            settings.settings(),
-            args.port,
-            settings.busy_retries,
-            settings.busy_retry_delay_seconds,
-        )
+        return await iperf3_with(args.host, args.port, _throughput_settings(model, args))
     if args.kind not in (None, "icmp"):
         raise ConfigError("--host goes with --kind icmp or --kind iperf3")
     return await _ping(args.host, model, args)

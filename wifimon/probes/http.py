@@ -20,6 +20,10 @@ DEFAULT_MAX_BYTES = 250_000_000
 DEFAULT_BUCKET_SECONDS = 0.25
 CONNECT_TIMEOUT_SECONDS = 5.0
 CHUNK = 64 * 1024
+# Uploads are counted as the sender hands blocks to the socket, which drains in bursts:
+# small blocks and 1 s buckets keep that count close to what the link carries.
+UPLOAD_BLOCK = 8 * 1024
+UPLOAD_BUCKET_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ async def _download_stream(session: aiohttp.ClientSession, url: str, transfer: _
 
 async def _upload_stream(session: aiohttp.ClientSession, url: str, transfer: _Transfer) -> None:
     async def body() -> AsyncIterator[bytes]:
-        block = bytes(CHUNK)
+        block = bytes(UPLOAD_BLOCK)
         while not transfer.done.is_set():
             transfer.add(len(block))
             yield block
@@ -153,7 +157,10 @@ def _fill(
 ) -> None:
     """Median and 10th percentile over buckets after warm-up; an error when there are none."""
     transfer, window_start, window_end = measured
-    rates = bucket_rates(transfer.events, window_start, window_end, settings.bucket_seconds)
+    bucket = settings.bucket_seconds
+    if direction == "upload":
+        bucket = max(bucket, UPLOAD_BUCKET_SECONDS)
+    rates = bucket_rates(transfer.events, window_start, window_end, bucket)
     result.bytes += sum(size for when, size in transfer.events if when >= window_start)
     if rates and any(rates):
         setattr(result, f"{direction}_bps", percentile(rates, 0.5))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from wifimon.config import Config
+from wifimon.config import Config, ThroughputProbeSettings
+from wifimon.errors import ConfigError
 from wifimon.inventory import Hotspot
 from wifimon.probes.http import http_throughput
 from wifimon.probes.icmp import IcmpProber
@@ -74,18 +75,29 @@ class ProbeRunner:
         return result
 
     async def _measure(self, hotspot: Hotspot) -> ProbeResult:
-        settings = self.config.model.probes.throughput
-        if hotspot.probe.http_url:
-            return await http_throughput(hotspot.probe.http_url, settings.settings())
-        host_port = hotspot.probe.iperf3_host_port
-        assert host_port is not None
-        return await iperf3_throughput(
-            host_port[0],
-            settings.settings(),
-            host_port[1],
-            settings.busy_retries,
-            settings.busy_retry_delay_seconds,
-        )
+        return await measure_throughput(hotspot, self.config.model.probes.throughput)
 
     def close(self) -> None:
         self.prober.close()
+
+
+async def measure_throughput(
+    hotspot: Hotspot, settings: ThroughputProbeSettings, kind: str | None = None
+) -> ProbeResult:
+    """One throughput probe of a titik: its HTTP URL, else its iperf3 server."""
+    kind = kind or hotspot.throughput_kind
+    if kind == "http":
+        if not hotspot.probe.http_url:
+            raise ConfigError(f"hotspot {hotspot.id} has no probe.http_url")
+        return await http_throughput(hotspot.probe.http_url, settings.settings())
+    host_port = hotspot.probe.iperf3_host_port
+    if kind != "iperf3" or host_port is None:
+        raise ConfigError(f"hotspot {hotspot.id} has no probe.iperf3 server")
+    return await iperf3_with(host_port[0], host_port[1], settings)
+
+
+async def iperf3_with(host: str, port: int, settings: ThroughputProbeSettings) -> ProbeResult:
+    """iperf3 probe under the configured settings and busy-retry policy."""
+    return await iperf3_throughput(
+        host, settings.settings(), port, settings.busy_retries, settings.busy_retry_delay_seconds
+    )
