@@ -48,6 +48,7 @@ DEFAULT_ICMP_TIMEOUT_SECONDS = 1.0
 DEFAULT_TCP_FALLBACK_PORT = 80
 DEFAULT_THROUGHPUT_INTERVAL_SECONDS = 900.0
 DEFAULT_THROUGHPUT_CONCURRENCY = 4
+MIN_THROUGHPUT_INTERVAL_SECONDS = 10.0
 WEAK_AUTH = {"MD5", "SHA"}
 WEAK_PRIV = {"DES", "3DES"}
 
@@ -97,7 +98,9 @@ class ThroughputProbeSettings(_Strict):
     """Throughput probes load the link they measure: rare, capped, never two per titik."""
 
     enabled: bool = True
-    interval_seconds: float = Field(default=DEFAULT_THROUGHPUT_INTERVAL_SECONDS, ge=60)
+    interval_seconds: float = Field(
+        default=DEFAULT_THROUGHPUT_INTERVAL_SECONDS, ge=MIN_THROUGHPUT_INTERVAL_SECONDS
+    )
     max_concurrent: int = Field(default=DEFAULT_THROUGHPUT_CONCURRENCY, ge=1, le=100)
     streams: int = Field(default=DEFAULT_STREAMS, ge=1, le=32)
     warmup_seconds: float = Field(default=DEFAULT_WARMUP_SECONDS, ge=0, le=30)

@@ -281,6 +281,19 @@ class State:
         state.next_poll_after = now + max(delay - interval, 0.0)
 
 
+def condition(view: HotspotView) -> str:
+    """The NOC's one word for a titik: down, slow, full, up or unknown (in that order)."""
+    if view.status == Status.DOWN:
+        return "down"
+    if view.status == Status.UNKNOWN:
+        return "unknown"
+    if view.below_sla:
+        return "slow"
+    if view.utilisation is not None and view.utilisation >= 1:
+        return "full"
+    return "up"
+
+
 def _uplink_bps(aps: list[ApState]) -> float | None:
     """Download on the titik's uplinks (received on the uplink interface), summed over APs."""
     rates = [

@@ -9,7 +9,7 @@ from string import Template
 
 import yaml
 
-from wifimon.inventory import AccessPoint, Contact, Hotspot, Inventory, Sla
+from wifimon.inventory import AccessPoint, Contact, Hotspot, HotspotProbe, Inventory, Sla
 from wifimon.inventory_io import to_yaml
 
 
@@ -22,6 +22,7 @@ class DemoAp:
     clients_base: int
     uplink_mbps: float
     uplink: str | None = None
+    offline: bool = False  # no recording is served: the AP never answers (a titik "mati")
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,18 @@ FLEET: tuple[DemoHotspot, ...] = (
         (DemoAp("cg-ctk-01-a", "mikrotik", 14, 96),),
     ),
     DemoHotspot(
+        "jt-crc-04",
+        "Pos Ronda RW 12 Ciracas",
+        JT,
+        "Ciracas",
+        "Ciracas",
+        "12",
+        -6.3282,
+        106.8751,
+        "JakWifi Mitra B",
+        (DemoAp("jt-crc-04-a", "mikrotik", 20, 50, offline=True),),
+    ),
+    DemoHotspot(
         "cg-ctk-02",
         "Taman RW 04 Citangkil",
         "Cilegon",
@@ -237,8 +250,22 @@ def community_of(ap: DemoAp) -> str:
     return f"komunitas-{ap.id}"
 
 
-def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -> Path:
-    """Write recordings, secrets, inventory and config for the demo; return the config path."""
+THROUGHPUT_STREAMS = 4
+
+
+def write_fleet(
+    directory: Path,
+    snmp_port: int,
+    listen: str,
+    interval: float,
+    speedtest_url: str | None = None,
+    throughput_interval: float = 60.0,
+) -> Path:
+    """Write recordings, secrets, inventory and config for the demo; return the config path.
+
+    With `speedtest_url` (a `wifimon speedtest-server`), every titik gets a throughput probe
+    paced to its simulated uplink speed, so some titik fall below their 50 Mbps minimum.
+    """
     data_dir = directory / "recordings"
     secret_dir = directory / "secrets"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -251,9 +278,10 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
         aps: list[AccessPoint] = []
         for ap in hotspot.aps:
             community = community_of(ap)
-            (data_dir / f"{community}.snmprec").write_text(
-                recording_for(ap, index), encoding="utf-8"
-            )
+            if not ap.offline:
+                (data_dir / f"{community}.snmprec").write_text(
+                    recording_for(ap, index), encoding="utf-8"
+                )
             (secret_dir / ap.id).write_text(community + "\n", encoding="utf-8")
             secrets[f"community-{ap.id}"] = {"file": f"secrets/{ap.id}"}
             credentials[ap.id] = {"version": "2c", "community": f"community-{ap.id}"}
@@ -281,6 +309,7 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
                 sla=Sla(min_mbps=hotspot.min_mbps),
                 contacts=[contact],
                 access_points=aps,
+                probe=_probe(hotspot, speedtest_url),
             )
         )
     inventory = Inventory(hotspots=hotspots)
@@ -289,7 +318,15 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
         "daemon": {"listen": listen, "data_dir": "data"},
         "polling": {"interval_seconds": interval, "timeout_seconds": 1.0, "retries": 1},
         # every simulated titik answers on 127.0.0.1: ping it as often as it is polled
-        "probes": {"icmp": {"interval_seconds": max(interval, 5.0), "count": 3}},
+        "probes": {
+            "icmp": {"interval_seconds": max(interval, 5.0), "count": 3},
+            "throughput": {
+                "interval_seconds": throughput_interval,
+                "streams": THROUGHPUT_STREAMS,
+                "warmup_seconds": 1.0,
+                "duration_seconds": 2.0,
+            },
+        },
         "secrets": secrets,
         "snmp_credentials": credentials,
         "inventory": ["inventory.yaml"],
@@ -297,3 +334,11 @@ def write_fleet(directory: Path, snmp_port: int, listen: str, interval: float) -
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _probe(hotspot: DemoHotspot, speedtest_url: str | None) -> HotspotProbe:
+    """A paced download URL at the speed of the titik's first simulated uplink."""
+    if speedtest_url is None:
+        return HotspotProbe()
+    per_stream = hotspot.aps[0].uplink_mbps / THROUGHPUT_STREAMS
+    return HotspotProbe(http_url=f"{speedtest_url}?mbps={per_stream:g}")

@@ -7,29 +7,64 @@ import contextlib
 import signal
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from aiohttp import web
 
 from wifimon.daemon import Daemon
 from wifimon.demo.fleet import FLEET, community_of, write_fleet
 from wifimon.demo.simulator import Simulator, free_udp_port
-from wifimon.state import State, Status
+from wifimon.probes.speedtest_server import build_app
+from wifimon.state import State, condition
 from wifimon.web import start_web
 
-STATUS_WORDS = {Status.UP: "hidup", Status.DOWN: "MATI", Status.UNKNOWN: "belum tahu"}
+CONDITION_WORDS = {
+    "up": "hidup",
+    "slow": "lambat",
+    "full": "penuh",
+    "down": "MATI",
+    "unknown": "belum tahu",
+}
+
+
+@dataclass
+class LocalSpeedtest:
+    runner: web.AppRunner
+    url: str
+
+
+async def start_speedtest() -> LocalSpeedtest:
+    """A speedtest endpoint on loopback for the demo's paced throughput probes."""
+    runner = web.AppRunner(build_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return LocalSpeedtest(runner, f"http://127.0.0.1:{port}/download")
 
 
 def status_table(state: State) -> str:
-    """One screen: every titik with status, users against capacity and uplink throughput."""
-    header = f"{'titik':<12} {'kelurahan':<21} {'status':<10} {'pengguna':>9} {'uplink Mbps':>12}"
+    """One screen: every titik with its condition, users, uplink and tested throughput."""
+    header = (
+        f"{'titik':<12} {'kelurahan':<21} {'kondisi':<10} {'pengguna':>9} "
+        f"{'uplink Mbps':>12} {'tes Mbps':>9}"
+    )
     lines = [header, "-" * len(header)]
     for hotspot_id in sorted(state.hotspots):
         view = state.hotspot_view(hotspot_id)
         users = "?" if view.clients is None else str(view.clients)
         users = f"{users}/{view.hotspot.sla.capacity_users}"
-        mbps = "-" if view.uplink_bps is None else f"{view.uplink_bps / 1e6:.1f}"
+        uplink = "-" if view.uplink_bps is None else f"{view.uplink_bps / 1e6:.1f}"
+        tested = state.hotspot_states[hotspot_id].throughput
+        probe = (
+            "-"
+            if tested is None or tested.download_bps is None
+            else (f"{tested.download_bps / 1e6:.1f}")
+        )
         lines.append(
             f"{hotspot_id:<12} {view.hotspot.kelurahan[:21]:<21} "
-            f"{STATUS_WORDS[view.status]:<10} {users:>9} {mbps:>12}"
+            f"{CONDITION_WORDS[condition(view)]:<10} {users:>9} {uplink:>12} {probe:>9}"
         )
     return "\n".join(lines)
 
@@ -42,7 +77,8 @@ async def run_demo(listen: str, interval: float, duration: float, workdir: Path 
         workdir = Path(temp.name)
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_udp_port()
-    config_path = write_fleet(workdir, port, listen, interval)
+    speedtest = await start_speedtest()
+    config_path = write_fleet(workdir, port, listen, interval, speedtest.url)
     simulator = Simulator(workdir / "recordings", port)
     await simulator.start(community_of(FLEET[0].aps[0]))
     daemon = Daemon(config_path)
@@ -65,6 +101,7 @@ async def run_demo(listen: str, interval: float, duration: float, workdir: Path 
         await daemon.stop()
         await runner.cleanup()
         await simulator.stop()
+        await speedtest.runner.cleanup()
         if temp is not None:
             temp.cleanup()
     return 0

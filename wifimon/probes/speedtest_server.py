@@ -8,17 +8,34 @@ import asyncio
 from aiohttp import web
 
 BLOCK = bytes(256 * 1024)
+PACED_BLOCK = bytes(16 * 1024)
 MAX_SECONDS = 120.0
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    """Stream zeros until the client goes away (or MAX_SECONDS)."""
+    """Stream zeros until the client goes away (or MAX_SECONDS).
+
+    `?mbps=N` paces the stream to N Mbit/s per connection: a stand-in for a provider's
+    link in demos and tests where the network itself is not shaped.
+    """
+    try:
+        mbps = float(request.query.get("mbps", "0"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="mbps must be a number") from None
     response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
     await response.prepare(request)
     loop = asyncio.get_running_loop()
-    end = loop.time() + MAX_SECONDS
+    started = loop.time()
+    end = started + MAX_SECONDS
+    block = PACED_BLOCK if mbps > 0 else BLOCK
+    sent = 0
     while loop.time() < end:
-        await response.write(BLOCK)
+        await response.write(block)
+        sent += len(block)
+        if mbps > 0:
+            ahead = sent * 8 / (mbps * 1e6) - (loop.time() - started)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
     return response
 
 
