@@ -137,7 +137,10 @@ def test_health_endpoints(daemon: RunningDaemon) -> None:
 
 def test_clients_and_rates_for_several_vendors(daemon: RunningDaemon) -> None:
     expected_uplink = {
-        ap.id: ap.uplink_mbps for h in FLEET for ap in h.aps if ap.vendor != "tplink-eap"
+        ap.id: ap.uplink_mbps
+        for h in FLEET
+        for ap in h.aps
+        if ap.vendor != "tplink-eap" and not ap.offline
     }
     daemon.wait_for(
         lambda: all(_uplink_bps(daemon, ap) for ap in expected_uplink),
@@ -148,6 +151,9 @@ def test_clients_and_rates_for_several_vendors(daemon: RunningDaemon) -> None:
         assert measured == pytest.approx(mbps * 1e6, rel=0.15), ap
     for hotspot in FLEET:
         for ap in hotspot.aps:
+            if ap.offline:
+                assert daemon.value("wifimon_ap_clients", ap=ap.id) is None
+                continue
             clients = daemon.value("wifimon_ap_clients", ap=ap.id)
             assert clients is not None, ap.id
             assert 0 <= clients <= 2 * ap.clients_base + 10, ap.id
@@ -180,6 +186,11 @@ def test_hotspot_series_carry_the_hierarchy(daemon: RunningDaemon) -> None:
     )
     assert info == 1
     assert daemon.value("wifimon_hotspot_up", hotspot="jp-glr-01") == 1
+    daemon.wait_for(
+        lambda: daemon.value("wifimon_hotspot_up", hotspot="jt-crc-04") == 0,
+        what="the offline titik to be down",
+    )
+    assert daemon.value("wifimon_ap_poll_errors_total", ap="jt-crc-04-a", reason="timeout") >= 2
     assert daemon.value("wifimon_hotspot_capacity_users", hotspot="jp-glr-01") == 50
     assert daemon.value("wifimon_poll_duration_seconds_count", result="success") > 0
     assert daemon.value("wifimon_scheduler_lag_seconds_count") > 0

@@ -28,7 +28,9 @@ async def test_paced_download_measures_the_pace(server_url: str) -> None:
 
 
 async def test_bad_pace_is_a_client_error(server_url: str) -> None:
-    result = await http_throughput(f"{server_url}?mbps=fast", ThroughputSettings(
-        streams=1, warmup_seconds=0, duration_seconds=1))
+    result = await http_throughput(
+        f"{server_url}?mbps=fast",
+        ThroughputSettings(streams=1, warmup_seconds=0, duration_seconds=1),
+    )
     assert not result.ok and result.reason == "http_status"
     assert "HTTP 400" in (result.error or "")
