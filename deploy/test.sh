@@ -5,17 +5,21 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/deploy/install.sh"
 cd "$ROOT"
 
-# System tools the real-link probe tests use (network namespaces, tc shaping, iperf3).
+# System tools the tests use: network namespaces, tc shaping and iperf3 for the probes,
 missing=()
 command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
 command -v tc >/dev/null 2>&1 || missing+=(iproute2)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# A real Prometheus (and promtool, amtool) for the dashboard and rules tests.
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if ((${#missing[@]})) && [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-.venv/bin/ruff check wifimon tests benchmarks
-.venv/bin/ruff format --check wifimon tests benchmarks
+.venv/bin/ruff check wifimon tests benchmarks grafana
+.venv/bin/ruff format --check wifimon tests benchmarks grafana
 .venv/bin/mypy wifimon
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
