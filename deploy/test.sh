@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/deploy/install.sh"
 cd "$ROOT"
 
-# System tools the tests use: network namespaces, tc shaping and iperf3 for the probes,
+# System tools the tests use: network namespaces, tc shaping and iperf3 for the probes.
 missing=()
 command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
 command -v tc >/dev/null 2>&1 || missing+=(iproute2)
