@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the monitoring daemon")
     run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--shard", metavar="K/N", help="watch only share K of N of the titik")
+    run.add_argument("--listen", metavar="HOST:PORT", help="override daemon.listen")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check-config", help="validate config and inventory, print a summary")
@@ -131,8 +133,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from wifimon.daemon import run
+    from wifimon.shard import Shard
 
-    return asyncio.run(run(args.config))
+    shard = Shard.parse(args.shard) if args.shard else None
+    return asyncio.run(run(args.config, shard, args.listen))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

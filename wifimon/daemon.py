@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import time
@@ -20,6 +21,7 @@ from wifimon.metrics import SelfMetrics, StateCollector
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import Scheduler, expected_start
+from wifimon.shard import Shard
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
@@ -46,12 +48,22 @@ def target_for(config: Config, ap_id: str, state: State) -> SnmpTarget:
 class Daemon:
     """The running wifimon: config, state, scheduler, metrics and (via web) HTTP."""
 
-    def __init__(self, config_path: Path, client: SnmpClient | None = None) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        client: SnmpClient | None = None,
+        shard: Shard | None = None,
+        listen: str | None = None,
+    ) -> None:
         self.config_path = config_path
-        self.config: Config = config_module.load(config_path)
+        self.shard = shard
+        self.listen = listen
+        self.config: Config = self._load()
         self.client: SnmpClient = client or PysnmpClient()
         self.registry = CollectorRegistry()
         self.self_metrics = SelfMetrics(self.registry)
+        if shard is not None:
+            self.self_metrics.shard_info.labels(str(shard.index), str(shard.count)).set(1)
         polling = self.config.model.polling
         self.state = State(
             self.config.inventory, polling.down_after_failures, 2 * polling.interval_seconds
@@ -70,6 +82,18 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
 
+    def _load(self) -> Config:
+        """Load config and inventory, keeping only this shard's titik."""
+        config = config_module.load(self.config_path)
+        if self.listen is not None:
+            daemon = config.model.daemon.model_copy(update={"listen": self.listen})
+            config = dataclasses.replace(
+                config, model=config.model.model_copy(update={"daemon": daemon})
+            )
+        if self.shard is None:
+            return config
+        return dataclasses.replace(config, inventory=self.shard.filter(config.inventory))
+
     async def start(self) -> None:
         """Schedule every AP and start the scheduler."""
         now = time.time()
@@ -78,7 +102,12 @@ class Daemon:
         self._sync_probe_jobs(set(), now)
         self.scheduler.start()
         self.started = True
-        log.info("started hotspots=%d aps=%d", len(self.state.hotspots), len(self.state.aps))
+        log.info(
+            "started hotspots=%d aps=%d shard=%s",
+            len(self.state.hotspots),
+            len(self.state.aps),
+            self.shard or "all",
+        )
 
     async def poll_once(self, ap_id: str, first_run: float) -> None:
         """The scheduled job for one AP: honour backoff, poll under the global limit, record."""
@@ -155,7 +184,7 @@ class Daemon:
         """Load config and inventory again; on error keep the old one and raise ConfigError."""
         async with self._reload_lock:
             try:
-                new = await asyncio.to_thread(config_module.load, self.config_path)
+                new = await asyncio.to_thread(self._load)
             except ConfigError as exc:
                 self.self_metrics.reload_success.set(0)
                 self.self_metrics.reloads.labels("failure").inc()
@@ -212,11 +241,11 @@ class Daemon:
         await self._stopping.wait()
 
 
-async def run(config_path: Path) -> int:
+async def run(config_path: Path, shard: Shard | None = None, listen: str | None = None) -> int:
     """`wifimon run`: daemon + HTTP server until SIGTERM/SIGINT; SIGHUP reloads."""
     from wifimon.web import start_web
 
-    daemon = Daemon(config_path)
+    daemon = Daemon(config_path, shard=shard, listen=listen)
     runner = await start_web(daemon)
     await daemon.start()
     loop = asyncio.get_running_loop()

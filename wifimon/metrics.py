@@ -82,6 +82,12 @@ class SelfMetrics:
             "wifimon_build_info", "wifimon version.", ["version"], registry=registry
         )
         self.build_info.labels(__version__).set(1)
+        self.shard_info = Gauge(
+            "wifimon_shard_info",
+            "Which share of the inventory this instance watches (set with --shard K/N).",
+            ["shard", "shards"],
+            registry=registry,
+        )
         self.reload_success.set(1)
         self.reload_time.set(time.time())
 
