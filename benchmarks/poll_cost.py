@@ -32,7 +32,7 @@ class CountingClient(PysnmpClient):
 
 
 async def main(rounds: int) -> None:
-    aps = [ap for hotspot in FLEET for ap in hotspot.aps]
+    aps = [ap for hotspot in FLEET for ap in hotspot.aps if not ap.offline]
     with tempfile.TemporaryDirectory() as tmp:
         simulator = Simulator(Path(tmp) / "recordings")
         write_fleet(Path(tmp), simulator.port, "127.0.0.1:9", 60)

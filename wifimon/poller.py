@@ -126,13 +126,14 @@ async def _read_scalars(
 async def _read_walks(
     client: SnmpClient, target: SnmpTarget, profile: Profile, sample: ApSample
 ) -> dict[str, list[VarBind]]:
-    """Every table the profile needs; one failing table does not lose the others."""
+    """Every table the profile needs, in two walks (interfaces, vendor tables) so that a
+    failing vendor table does not lose the interfaces."""
     walks: dict[str, list[VarBind]] = {}
-    for root in decode.walk_roots(profile):
+    for group in decode.walk_groups(profile):
         try:
-            walks[root] = await client.bulk_walk(target, root)
+            walks.update(await client.walk_many(target, group))
         except SnmpError as exc:
-            sample.issues.append(PollIssue(exc.reason, f"walk {root}: {exc}"))
+            sample.issues.append(PollIssue(exc.reason, f"walk {group[0]}...: {exc}"))
             if exc.reason in ("timeout", "auth"):
                 break  # the agent has gone away or refuses us; do not wait per table
     return walks

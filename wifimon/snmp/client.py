@@ -7,7 +7,6 @@ from typing import Protocol
 
 from wifimon.snmp.types import SnmpTarget, VarBind
 
-DEFAULT_MAX_REPETITIONS = 25
 DEFAULT_MAX_ROWS = 10_000
 
 
@@ -22,6 +21,12 @@ class SnmpClient(Protocol):
         self, target: SnmpTarget, root: str, max_rows: int = DEFAULT_MAX_ROWS
     ) -> list[VarBind]:
         """All varbinds strictly under `root`, in the order the agent returned them."""
+        ...
+
+    async def walk_many(
+        self, target: SnmpTarget, roots: Sequence[str], max_rows: int = DEFAULT_MAX_ROWS
+    ) -> dict[str, list[VarBind]]:
+        """Several subtrees walked together (fewer requests); keyed by root."""
         ...
 
     async def close(self) -> None:

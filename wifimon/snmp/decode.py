@@ -331,6 +331,13 @@ def _present(value: SnmpValue | None) -> SnmpValue | None:
     return None if value is None or value.is_exception else value
 
 
+def walk_groups(profile: Profile) -> list[list[str]]:
+    """The tables a poll walks, as (standard MIB columns, vendor columns)."""
+    standard = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
+    vendor = [root for root in walk_roots(profile) if root not in standard]
+    return [group for group in (standard, vendor) if group]
+
+
 def walk_roots(profile: Profile) -> list[str]:
     """Subtrees a poll walks for this profile (interfaces, cpu, client tables, labels)."""
     roots: list[str] = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []

@@ -61,5 +61,10 @@ class FakeSnmpClient:
         self._check(target, root)
         return [(o, v) for o, v in self.records if in_subtree(o, root)][:max_rows]
 
+    async def walk_many(
+        self, target: SnmpTarget, roots: Sequence[str], max_rows: int = DEFAULT_MAX_ROWS
+    ) -> dict[str, list[VarBind]]:
+        return {root: await self.bulk_walk(target, root, max_rows) for root in roots}
+
     async def close(self) -> None:
         self.calls.append(("close", ()))

@@ -24,8 +24,9 @@ from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from wifimon.errors import SnmpError
-from wifimon.snmp.client import DEFAULT_MAX_REPETITIONS, DEFAULT_MAX_ROWS
-from wifimon.snmp.types import CommunityAuth, SnmpTarget, SnmpValue, UsmAuth, VarBind, in_subtree
+from wifimon.snmp.client import DEFAULT_MAX_ROWS
+from wifimon.snmp.types import CommunityAuth, SnmpTarget, SnmpValue, UsmAuth, VarBind
+from wifimon.snmp.walk import DEFAULT_VARBINDS_PER_REQUEST, ColumnWalk
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,11 @@ def _typed(kind: str, raw: Any) -> SnmpValue:
 class PysnmpClient:
     """The production SnmpClient; thread-safe use is not needed, all calls run on one loop."""
 
-    def __init__(self, max_repetitions: int = DEFAULT_MAX_REPETITIONS) -> None:
+    def __init__(self, varbinds_per_request: int = DEFAULT_VARBINDS_PER_REQUEST) -> None:
         self._engine: SnmpEngine | None = None
         self._engine_lock = asyncio.Lock()
         self._transports: dict[tuple[str, int, float, int], Any] = {}
-        self._max_repetitions = max_repetitions
+        self._budget = varbinds_per_request
 
     async def _get_engine(self) -> SnmpEngine:
         """Build the engine once, in a thread: it costs ~80 ms of CPU."""
@@ -134,36 +135,37 @@ class PysnmpClient:
     async def bulk_walk(
         self, target: SnmpTarget, root: str, max_rows: int = DEFAULT_MAX_ROWS
     ) -> list[VarBind]:
-        """Walk with GETBULK (GETNEXT on v1), stopping at the subtree end or a loop."""
-        root = root.strip(".")
-        rows: list[VarBind] = []
-        seen: set[str] = set()
-        cursor = root
-        while len(rows) < max_rows:
-            batch = await self._walk_step(target, cursor)
-            progressed = False
-            for oid, value in batch:
-                if value.kind == "endOfMibView" or not in_subtree(oid, root):
-                    return rows
-                if oid in seen:
-                    return rows  # an agent looping on itself; keep what we have
-                seen.add(oid)
-                rows.append((oid, value))
-                cursor = oid
-                progressed = True
-            if not progressed:
-                return rows
-        return rows
+        """Walk one subtree (see `walk_many`)."""
+        return (await self.walk_many(target, [root], max_rows))[root.strip(".")]
 
-    async def _walk_step(self, target: SnmpTarget, cursor: str) -> list[VarBind]:
-        """One GETBULK (or GETNEXT for v1) from `cursor`."""
-        if target.version == "1":
+    async def walk_many(
+        self, target: SnmpTarget, roots: Sequence[str], max_rows: int = DEFAULT_MAX_ROWS
+    ) -> dict[str, list[VarBind]]:
+        """Walk several columns together: GETBULK (GETNEXT on v1) with one cursor each."""
+        walk = ColumnWalk(roots, max_rows)
+        while not walk.finished:
+            cursors = walk.next_request()
+            if target.version == "1":
+                status, _, varbinds = await self._request(next_cmd, target, cursors)
+                if status == "noSuchName":
+                    varbinds = await self._v1_next_one_by_one(target, cursors)
+                    status = ""
+            else:
+                status, _, varbinds = await self._request(
+                    bulk_cmd, target, cursors, bulk=(0, walk.repetitions(self._budget))
+                )
+            walk.feed(self._raise_status(target, status, varbinds))
+        return walk.rows
+
+    async def _v1_next_one_by_one(
+        self, target: SnmpTarget, cursors: Sequence[str]
+    ) -> list[VarBind]:
+        """SNMPv1 fails a whole GETNEXT at the end of the MIB: ask each column alone."""
+        result: list[VarBind] = []
+        for cursor in cursors:
             status, _, varbinds = await self._request(next_cmd, target, [cursor])
-            return [] if status == "noSuchName" else self._raise_status(target, status, varbinds)
-        status, _, varbinds = await self._request(
-            bulk_cmd, target, [cursor], bulk=(0, self._max_repetitions)
-        )
-        return self._raise_status(target, status, varbinds)
+            result.extend(varbinds if not status else [(cursor, SnmpValue("endOfMibView"))])
+        return result
 
     @staticmethod
     def _raise_status(target: SnmpTarget, status: str, varbinds: list[VarBind]) -> list[VarBind]:
