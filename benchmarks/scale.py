@@ -280,9 +280,12 @@ async def drive(url: str, ports: list[int], rate: float, window: float) -> int:
 
     async def one(session: aiohttp.ClientSession, port: int) -> None:
         nonlocal done
-        async with limit, session.get(
-            url, params={"target": f"127.0.0.1:{port}", "module": "wifimon"}
-        ) as response:
+        async with (
+            limit,
+            session.get(
+                url, params={"target": f"127.0.0.1:{port}", "module": "wifimon"}
+            ) as response,
+        ):
             await response.read()
             if response.status == 200:
                 done += 1

@@ -81,6 +81,7 @@ class PollingSettings(_Strict):
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=10_000)
     backoff_max_seconds: float = Field(default=DEFAULT_BACKOFF_MAX_SECONDS, ge=0)
     down_after_failures: int = Field(default=DEFAULT_DOWN_AFTER_FAILURES, ge=1, le=10)
+    client: Literal["fast", "pysnmp"] = "fast"
 
 
 class IcmpProbeSettings(_Strict):

@@ -23,12 +23,18 @@ from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import Scheduler, expected_start
 from wifimon.shard import Shard
 from wifimon.snmp.client import SnmpClient
+from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
 from wifimon.state import State, Status
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 5.0
+
+
+def make_client(kind: str) -> SnmpClient:
+    """The SNMP client for polling: the BER fast path (SNMPv3 via pysnmp), or pysnmp only."""
+    return FastSnmpClient() if kind == "fast" else PysnmpClient()
 
 
 def target_for(config: Config, ap_id: str, state: State) -> SnmpTarget:
@@ -59,7 +65,7 @@ class Daemon:
         self.shard = shard
         self.listen = listen
         self.config: Config = self._load()
-        self.client: SnmpClient = client or PysnmpClient()
+        self.client: SnmpClient = client or make_client(self.config.model.polling.client)
         self.registry = CollectorRegistry()
         self.self_metrics = SelfMetrics(self.registry)
         if shard is not None:

@@ -11,8 +11,8 @@ from wifimon.errors import ConfigError
 from wifimon.measurements import ApSample
 from wifimon.poller import poll_ap
 from wifimon.secrets import Secret
+from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.profiles import load_profiles
-from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import CommunityAuth, SnmpTarget, UsmAuth
 
 
@@ -59,7 +59,7 @@ async def poll_device(args: argparse.Namespace, env: Mapping[str, str]) -> ApSam
     profiles = load_profiles()
     if args.profile != "auto":
         profiles.get(args.profile)
-    client = PysnmpClient()
+    client = FastSnmpClient()
     try:
         return await poll_ap(client, target, args.host, profiles, args.profile)
     finally:

@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, RunningAgent
 from wifimon.errors import SnmpError
 from wifimon.secrets import Secret
+from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget, UsmAuth
 
@@ -17,9 +18,10 @@ SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 
 
-@pytest.fixture
-async def client():
-    c = PysnmpClient()
+@pytest.fixture(params=["pysnmp", "fast"])
+async def client(request):
+    """Every behaviour below holds for both clients: pysnmp and the BER fast path."""
+    c = PysnmpClient() if request.param == "pysnmp" else FastSnmpClient()
     yield c
     await c.close()
 

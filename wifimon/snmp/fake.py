@@ -8,8 +8,8 @@ from pathlib import Path
 
 from wifimon.errors import SnmpError
 from wifimon.snmp import snmprec
-from wifimon.snmp.client import DEFAULT_MAX_ROWS
 from wifimon.snmp.types import SnmpTarget, SnmpValue, VarBind, in_subtree
+from wifimon.snmp.walk import DEFAULT_MAX_ROWS
 
 
 @dataclass

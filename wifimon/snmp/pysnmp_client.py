@@ -24,9 +24,9 @@ from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from wifimon.errors import SnmpError
-from wifimon.snmp.client import DEFAULT_MAX_ROWS
+from wifimon.snmp.client import ExchangeClient, PduKind
 from wifimon.snmp.types import CommunityAuth, SnmpTarget, SnmpValue, UsmAuth, VarBind
-from wifimon.snmp.walk import DEFAULT_VARBINDS_PER_REQUEST, ColumnWalk
+from wifimon.snmp.walk import DEFAULT_VARBINDS_PER_REQUEST
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ def _typed(kind: str, raw: Any) -> SnmpValue:
     return SnmpValue(kind, int(raw))  # type: ignore[arg-type]
 
 
-class PysnmpClient:
-    """The production SnmpClient; thread-safe use is not needed, all calls run on one loop."""
+class PysnmpClient(ExchangeClient):
+    """SnmpClient on pysnmp: the reference, and the only one for SNMPv3."""
 
     def __init__(self, varbinds_per_request: int = DEFAULT_VARBINDS_PER_REQUEST) -> None:
+        super().__init__(varbinds_per_request)
         self._engine: SnmpEngine | None = None
         self._engine_lock = asyncio.Lock()
         self._transports: dict[tuple[str, int, float, int], Any] = {}
-        self._budget = varbinds_per_request
 
     async def _get_engine(self) -> SnmpEngine:
         """Build the engine once, in a thread: it costs ~80 ms of CPU."""
@@ -113,65 +113,12 @@ class PysnmpClient:
                 self._engine = await asyncio.to_thread(SnmpEngine)
             return self._engine
 
-    async def get(self, target: SnmpTarget, oids: Sequence[str]) -> list[VarBind]:
-        """GET `oids`; on SNMPv1 noSuchName the missing OID is reported and the rest retried."""
-        remaining = list(oids)
-        found: dict[str, SnmpValue] = {}
-        while remaining:
-            status, index, varbinds = await self._request(get_cmd, target, remaining)
-            if status == "noSuchName" and 0 < index <= len(remaining):
-                found[remaining[index - 1]] = SnmpValue("noSuchObject")
-                del remaining[index - 1]
-                continue
-            if status:
-                raise SnmpError(
-                    f"{target.describe()}: agent answered {status}", reason="error_status"
-                )
-            for oid, value in varbinds:
-                found[oid] = value
-            break
-        return [(oid, found.get(oid, SnmpValue("noSuchObject"))) for oid in oids]
-
-    async def bulk_walk(
-        self, target: SnmpTarget, root: str, max_rows: int = DEFAULT_MAX_ROWS
-    ) -> list[VarBind]:
-        """Walk one subtree (see `walk_many`)."""
-        return (await self.walk_many(target, [root], max_rows))[root.strip(".")]
-
-    async def walk_many(
-        self, target: SnmpTarget, roots: Sequence[str], max_rows: int = DEFAULT_MAX_ROWS
-    ) -> dict[str, list[VarBind]]:
-        """Walk several columns together: GETBULK (GETNEXT on v1) with one cursor each."""
-        walk = ColumnWalk(roots, max_rows)
-        while not walk.finished:
-            cursors = walk.next_request()
-            if target.version == "1":
-                status, _, varbinds = await self._request(next_cmd, target, cursors)
-                if status == "noSuchName":
-                    varbinds = await self._v1_next_one_by_one(target, cursors)
-                    status = ""
-            else:
-                status, _, varbinds = await self._request(
-                    bulk_cmd, target, cursors, bulk=(0, walk.repetitions(self._budget))
-                )
-            walk.feed(self._raise_status(target, status, varbinds))
-        return walk.rows
-
-    async def _v1_next_one_by_one(
-        self, target: SnmpTarget, cursors: Sequence[str]
-    ) -> list[VarBind]:
-        """SNMPv1 fails a whole GETNEXT at the end of the MIB: ask each column alone."""
-        result: list[VarBind] = []
-        for cursor in cursors:
-            status, _, varbinds = await self._request(next_cmd, target, [cursor])
-            result.extend(varbinds if not status else [(cursor, SnmpValue("endOfMibView"))])
-        return result
-
-    @staticmethod
-    def _raise_status(target: SnmpTarget, status: str, varbinds: list[VarBind]) -> list[VarBind]:
-        if status:
-            raise SnmpError(f"{target.describe()}: agent answered {status}", reason="error_status")
-        return varbinds
+    async def _exchange(
+        self, target: SnmpTarget, kind: PduKind, oids: Sequence[str], repetitions: int = 0
+    ) -> tuple[str, int, list[VarBind]]:
+        command = {"get": get_cmd, "next": next_cmd, "bulk": bulk_cmd}[kind]
+        bulk = (0, repetitions) if kind == "bulk" else None
+        return await self._request(command, target, oids, bulk)
 
     async def _request(
         self,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wifimon.snmp.client import DEFAULT_MAX_ROWS
 from wifimon.snmp.types import VarBind, in_subtree
 
+DEFAULT_MAX_ROWS = 10_000
 # Varbinds asked for per GETBULK across all columns: keeps answers near one UDP datagram.
 DEFAULT_VARBINDS_PER_REQUEST = 60
 
