@@ -8,6 +8,7 @@ Response PDUs in. Every malformed input raises `BerError`; nothing else escapes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from wifimon.snmp.types import SnmpValue, VarBind
@@ -72,6 +73,7 @@ def _integer(value: int) -> bytes:
     return _tlv(INTEGER, value.to_bytes(length, "big", signed=True))
 
 
+@functools.lru_cache(maxsize=65536)
 def encode_oid(oid: str) -> bytes:
     """BER contents of a dotted OID."""
     try:
@@ -176,8 +178,26 @@ def _unsigned(data: bytes, start: int, stop: int, bits: int) -> int:
     return value
 
 
+# Pollers read the same table OIDs from every AP every minute: decode each once.
+_OID_CACHE: dict[bytes, str] = {}
+OID_CACHE_LIMIT = 200_000
+
+
 def decode_oid(data: bytes, start: int, stop: int) -> str:
+    """Dotted text of BER OID contents (memoised by their bytes)."""
+    raw = data[start:stop]
+    text = _OID_CACHE.get(raw)
+    if text is None:
+        text = _decode_oid(raw)
+        if len(_OID_CACHE) >= OID_CACHE_LIMIT:
+            _OID_CACHE.clear()
+        _OID_CACHE[raw] = text
+    return text
+
+
+def _decode_oid(raw: bytes) -> str:
     """Dotted text of BER OID contents."""
+    data, start, stop = raw, 0, len(raw)
     if stop == start:
         raise BerError("empty OID")
     arcs: list[int] = []

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from wifimon.measurements import ClientReading, InterfaceReading, PollIssue, RadioClients
 from wifimon.snmp.profiles import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, Profile, ValueSource
-from wifimon.snmp.types import NUMERIC_KINDS, SnmpValue, VarBind, oid_tuple
+from wifimon.snmp.types import NUMERIC_KINDS, SnmpValue, VarBind
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 IF_SPEED = "1.3.6.1.2.1.2.2.1.5"
@@ -62,12 +62,12 @@ def as_number(value: SnmpValue) -> int:
 
 def column(walk: Iterable[VarBind], root: str) -> dict[tuple[int, ...], SnmpValue]:
     """Rows of one column keyed by index; order-independent, exception values dropped."""
-    prefix = len(oid_tuple(root))
+    skip = len(root.strip(".")) + 1
     rows: dict[tuple[int, ...], SnmpValue] = {}
     for oid, value in walk:
         if value.is_exception:
             continue
-        rows[oid_tuple(oid)[prefix:]] = value
+        rows[tuple(map(int, oid[skip:].split(".")))] = value
     return rows
 
 

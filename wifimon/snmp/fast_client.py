@@ -8,6 +8,7 @@ foreign, malformed) is counted and dropped.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import random
@@ -174,16 +175,25 @@ class FastSnmpClient(ExchangeClient):
         await self._v3.close()
 
 
+@functools.lru_cache(maxsize=65536)
+def _address_of(host: str, port: int) -> tuple[int, tuple[str, int]]:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return -1, (host, port)
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return family, (str(ip), port)
+
+
 def _address(target: SnmpTarget) -> tuple[int, tuple[str, int]]:
     """(family, normalised address) of a target; targets are IP literals."""
-    try:
-        ip = ipaddress.ip_address(target.host)
-    except ValueError as exc:
-        raise SnmpError(f"{target.describe()}: not an IP address", reason="address") from exc
-    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    return family, (str(ip), target.port)
+    family, address = _address_of(target.host, target.port)
+    if family < 0:
+        raise SnmpError(f"{target.describe()}: not an IP address", reason="address")
+    return family, address
 
 
+@functools.lru_cache(maxsize=65536)
 def _normal(source: tuple[str, int]) -> tuple[str, int]:
     host = source[0].split("%", 1)[0]
     try:
