@@ -55,13 +55,15 @@ class FastSnmpClient(ExchangeClient):
         self,
         varbinds_per_request: int = DEFAULT_VARBINDS_PER_REQUEST,
         v3_client: PysnmpClient | None = None,
+        first_request_id: int | None = None,
     ) -> None:
         super().__init__(varbinds_per_request)
         self._v3 = v3_client or PysnmpClient(varbinds_per_request)
         self._transports: dict[int, asyncio.DatagramTransport] = {}
         self._opening: dict[int, asyncio.Lock] = {}
         self._pending: dict[int, _Pending] = {}
-        self._next_id = random.randrange(1, REQUEST_ID_LIMIT)
+        # ids are handed out in sequence from here (random unless a test pins it)
+        self._next_id = first_request_id or random.randrange(1, REQUEST_ID_LIMIT)
         self.dropped: Counter[str] = Counter()
 
     async def get(self, target: SnmpTarget, oids: Sequence[str]) -> list[VarBind]:
