@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from wifimon import config as config_module
 from wifimon.config import Config
 from wifimon.errors import ConfigError
+from wifimon.exposition import render
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector
 from wifimon.poller import poll_ap
@@ -74,7 +75,7 @@ class Daemon:
         self.state = State(
             self.config.inventory, polling.down_after_failures, 2 * polling.interval_seconds
         )
-        self.registry.register(StateCollector(self.state))
+        self.state_metrics = StateCollector(self.state)
         self.semaphore = asyncio.Semaphore(polling.concurrency)
         self.probes = ProbeRunner(self.state, self.config)
         probes = self.config.model.probes
@@ -87,6 +88,14 @@ class Daemon:
         self.started = False
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
+
+    def render_metrics(self) -> bytes:
+        """The /metrics body: state families on the fast path, self-metrics by the library.
+
+        Runs in a worker thread; a poll finishing meanwhile changes at most one AP's lines.
+        """
+        state = render(self.state_metrics.families()).encode()
+        return state + generate_latest(self.registry)
 
     def _load(self) -> Config:
         """Load config and inventory, keeping only this shard's titik."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from wifimon import __version__
+from wifimon.exposition import Family
 from wifimon.inventory import Hotspot
 from wifimon.probes.results import ProbeResult
 from wifimon.state import ApState, HotspotState, State, Status
@@ -20,6 +21,23 @@ INTERFACE_LABELS = [*AP_LABELS, "interface", "role"]
 RADIO_LABELS = [*AP_LABELS, "radio", "kind"]
 POLL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 LAG_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+
+
+def _base(labels: Sequence[str]) -> int:
+    """How many leading labels name the AP or titik (rendered once per scrape)."""
+    for prefix in (AP_LABELS, HOTSPOT_LABELS):
+        if list(labels[: len(prefix)]) == prefix:
+            return len(prefix)
+    return 0
+
+
+def gauge(name: str, help: str, labels: Sequence[str]) -> Family:
+    return Family(name, help, labels, "gauge", _base(labels))
+
+
+def counter(name: str, help: str, labels: Sequence[str]) -> Family:
+    """A counter family; samples get the `_total` suffix."""
+    return Family(name, help, labels, "counter", _base(labels))
 
 
 def hotspot_label_values(hotspot: Hotspot) -> list[str]:
@@ -99,11 +117,17 @@ class StateCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
+        """The families as prometheus_client objects (the reference exposition)."""
+        for family in self.families():
+            yield family.to_metric()
+
+    def families(self) -> Iterator[Family]:
+        """Every state family, built at scrape time from state; no I/O."""
         yield from self._hotspot_families()
         yield from self._probe_families()
         yield from self._ap_families()
 
-    def _probe_families(self) -> Iterator[Metric]:
+    def _probe_families(self) -> Iterator[Family]:
         families = _ProbeFamilies()
         for hotspot_id, hotspot in self.state.hotspots.items():
             hstate = self.state.hotspot_states.get(hotspot_id)
@@ -111,54 +135,54 @@ class StateCollector(Collector):
                 families.add(hotspot_label_values(hotspot), hstate, hotspot.sla.min_mbps * 1e6)
         yield from families.all()
 
-    def _hotspot_families(self) -> Iterator[Metric]:
-        info = GaugeMetricFamily(
+    def _hotspot_families(self) -> Iterator[Family]:
+        info = gauge(
             "wifimon_hotspot_info",
             "Static attributes of a titik (value is always 1).",
             labels=[*HOTSPOT_LABELS, "name", "latitude", "longitude"],
         )
-        up = GaugeMetricFamily(
+        up = gauge(
             "wifimon_hotspot_up",
             "1 while at least one access point of the titik answers.",
             labels=HOTSPOT_LABELS,
         )
-        clients = GaugeMetricFamily(
+        clients = gauge(
             "wifimon_hotspot_clients",
             "Associated users at the titik (APs with known counts).",
             labels=HOTSPOT_LABELS,
         )
-        utilisation = GaugeMetricFamily(
+        utilisation = gauge(
             "wifimon_hotspot_utilisation_ratio",
             "Users divided by the titik's capacity.",
             labels=HOTSPOT_LABELS,
         )
-        capacity = GaugeMetricFamily(
+        capacity = gauge(
             "wifimon_hotspot_capacity_users",
             "Users the titik is contracted to serve.",
             labels=HOTSPOT_LABELS,
         )
-        sla_min = GaugeMetricFamily(
+        sla_min = gauge(
             "wifimon_hotspot_sla_min_bits_per_second",
             "Contracted minimum throughput.",
             labels=HOTSPOT_LABELS,
         )
-        uplink = GaugeMetricFamily(
+        uplink = gauge(
             "wifimon_hotspot_uplink_bits_per_second",
             "Download carried by the titik's uplinks (SNMP), summed over its APs.",
             labels=HOTSPOT_LABELS,
         )
-        uplink_ratio = GaugeMetricFamily(
+        uplink_ratio = gauge(
             "wifimon_hotspot_uplink_utilisation_ratio",
             "Uplink download over what the link can carry (last good throughput probe, "
             "else the SLA minimum).",
             labels=HOTSPOT_LABELS,
         )
-        saturated = GaugeMetricFamily(
+        saturated = gauge(
             "wifimon_hotspot_saturated",
             "1 when users and uplink are both at 80% or more: too many users, not a slow provider.",
             labels=HOTSPOT_LABELS,
         )
-        at_capacity = CounterMetricFamily(
+        at_capacity = counter(
             "wifimon_hotspot_at_capacity_seconds",
             "Time with users at or above the titik's capacity.",
             labels=HOTSPOT_LABELS,
@@ -197,7 +221,7 @@ class StateCollector(Collector):
             at_capacity,
         )
 
-    def _ap_families(self) -> Iterator[Metric]:
+    def _ap_families(self) -> Iterator[Family]:
         families = _ApFamilies()
         for ap_state in self.state.aps.values():
             hotspot = self.state.hotspots.get(ap_state.hotspot_id)
@@ -210,7 +234,7 @@ class _ProbeFamilies:
     """Per-titik probe results of one scrape."""
 
     def __init__(self) -> None:
-        g, c = GaugeMetricFamily, CounterMetricFamily
+        g, c = gauge, counter
         kinded = [*HOTSPOT_LABELS, "kind"]
         self.reachable = g(
             "wifimon_probe_reachable",
@@ -301,15 +325,15 @@ class _ProbeFamilies:
             if value is not None:
                 family.add_metric(kl, value)
 
-    def all(self) -> list[Metric]:
-        return [v for v in vars(self).values() if isinstance(v, Metric)]
+    def all(self) -> list[Family]:
+        return [v for v in vars(self).values() if isinstance(v, Family)]
 
 
 class _ApFamilies:
     """The per-AP metric families of one scrape."""
 
     def __init__(self) -> None:
-        g, c = GaugeMetricFamily, CounterMetricFamily
+        g, c = gauge, counter
         self.up = g("wifimon_ap_up", "1 when the access point answered SNMP.", labels=AP_LABELS)
         self.info = g(
             "wifimon_ap_info",
@@ -408,5 +432,5 @@ class _ApFamilies:
             if iface.tx_bps is not None:
                 self.tx_bps.add_metric(il, iface.tx_bps)
 
-    def all(self) -> list[Metric]:
-        return [v for v in vars(self).values() if isinstance(v, Metric)]
+    def all(self) -> list[Family]:
+        return [v for v in vars(self).values() if isinstance(v, Family)]

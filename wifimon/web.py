@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from wifimon.errors import ConfigError
 
@@ -32,7 +32,7 @@ def build_app(daemon: Daemon) -> web.Application:
 async def metrics(request: web.Request) -> web.Response:
     """Render the registry off the event loop: large fleets take a while to serialise."""
     daemon = request.app[DAEMON_KEY]
-    body = await asyncio.to_thread(generate_latest, daemon.registry)
+    body = await asyncio.to_thread(daemon.render_metrics)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
