@@ -6,7 +6,7 @@ steady-state window, then drives prometheus-snmp-exporter at the same rate on th
 and OIDs (the `generic` profile: system group and IF-MIB columns). One line per fleet size:
 
 aps=N polls_per_s=X cpu_per_poll_ms=X ratio_vs_snmp_exporter=X lag_p99_s=X rss_mb=X
-metrics_scrape_s=X (plus missed_polls=N and exporter_cpu_per_scrape_ms=X)
+metrics_scrape_s=X (plus missed_polls, metrics_render_s, cpu_cores, exporter_cpu_per_scrape_ms)
 
 Needs snmpd and prometheus-snmp-exporter (Debian packages). Sends traffic to 127.0.0.1 only.
 """
@@ -97,7 +97,7 @@ def start_agents(work: Path, count: int) -> tuple[list[subprocess.Popen[bytes]],
 
 
 def write_wifimon_config(
-    work: Path, aps: int, ports: list[int], interval: float, listen: str
+    work: Path, aps: int, ports: list[int], interval: float, listen: str, refresh: float = 0.0
 ) -> Path:
     hotspots = []
     for h in range((aps + 1) // 2):
@@ -127,7 +127,7 @@ def write_wifimon_config(
     (work / "inventory.yaml").write_text(yaml.safe_dump({"hotspots": hotspots}))
     (work / "community").write_text("public\n")
     config = {
-        "daemon": {"listen": listen},
+        "daemon": {"listen": listen, "metrics_refresh_seconds": refresh},
         "polling": {
             "interval_seconds": interval,
             "timeout_seconds": 2,
@@ -189,13 +189,20 @@ class WifimonRun:
     rss: float
     scrape_seconds: float
     expected: float
+    render_seconds: float
 
 
 def run_wifimon(
-    work: Path, aps: int, ports: list[int], interval: float, warmup: float, window: float
+    work: Path,
+    aps: int,
+    ports: list[int],
+    interval: float,
+    warmup: float,
+    window: float,
+    refresh: float,
 ) -> WifimonRun:
     listen = f"127.0.0.1:{free_port()}"
-    config = write_wifimon_config(work, aps, ports, interval, listen)
+    config = write_wifimon_config(work, aps, ports, interval, listen, refresh)
     log = (work / f"wifimon-{aps}.log").open("wb")
     process = subprocess.Popen(
         [
@@ -225,7 +232,7 @@ def run_wifimon(
         time.sleep(window)
         cpu_after, ended = cpu_seconds(process.pid), time.monotonic()
         after, _ = scrape(url)
-        _, scrape_seconds = scrape(url)
+        last, scrape_seconds = scrape(url)
         polls = total(after, "wifimon_polls_total") - total(before, "wifimon_polls_total")
         return WifimonRun(
             polls,
@@ -235,6 +242,7 @@ def run_wifimon(
             rss_mb(process.pid),
             scrape_seconds,
             aps * (ended - started) / interval,
+            total(last, "wifimon_metrics_render_seconds"),
         )
     finally:
         process.terminate()
@@ -337,13 +345,21 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--skip-exporter", action="store_true")
+    parser.add_argument(
+        "--metrics-refresh",
+        type=float,
+        default=15.0,
+        help="daemon.metrics_refresh_seconds for wifimon (0: render per scrape)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wifimon-scale-") as tmp:
         work = Path(tmp)
         agents, ports = start_agents(work, args.agents)
         try:
             for aps in (int(s) for s in args.sizes.split(",")):
-                w = run_wifimon(work, aps, ports, args.interval, args.warmup, args.window)
+                w = run_wifimon(
+                    work, aps, ports, args.interval, args.warmup, args.window, args.metrics_refresh
+                )
                 rate = w.polls / w.window
                 cpu_per_poll = w.cpu / max(w.polls, 1)
                 ratio = "n/a"
@@ -357,6 +373,7 @@ def main() -> None:
                     f" ratio_vs_snmp_exporter={ratio} lag_p99_s={w.lag_p99:g}"
                     f" rss_mb={w.rss:.0f} metrics_scrape_s={w.scrape_seconds:.3f}"
                     f" missed_polls={max(0, round(w.expected - w.polls))}"
+                    f" metrics_render_s={w.render_seconds:.3f}"
                     f" cpu_cores={w.cpu / w.window:.2f} exporter_cpu_per_scrape_ms={exporter_ms}",
                     flush=True,
                 )

@@ -62,6 +62,10 @@ class DaemonSettings(_Strict):
 
     listen: str = DEFAULT_LISTEN
     data_dir: str = DEFAULT_DATA_DIR
+    # 0: render /metrics on every scrape. N: render the state part in the background every
+    # N seconds and serve the latest (for fleets where rendering takes longer than a scrape
+    # should; polls are a minute apart, so N up to ~15 loses nothing).
+    metrics_refresh_seconds: float = Field(default=0.0, ge=0, le=300)
 
     @field_validator("listen")
     @classmethod

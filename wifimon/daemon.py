@@ -88,14 +88,33 @@ class Daemon:
         self.started = False
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
+        self._state_body: bytes | None = None
+        self._refresher: asyncio.Task[None] | None = None
 
-    def render_metrics(self) -> bytes:
-        """The /metrics body: state families on the fast path, self-metrics by the library.
+    def render_state_metrics(self) -> bytes:
+        """State families on the fast exposition path (run in a worker thread)."""
+        started = time.perf_counter()
+        body = render(self.state_metrics.families()).encode()
+        self.self_metrics.render_seconds.set(time.perf_counter() - started)
+        return body
 
-        Runs in a worker thread; a poll finishing meanwhile changes at most one AP's lines.
-        """
-        state = render(self.state_metrics.families()).encode()
+    async def metrics_body(self) -> bytes:
+        """The /metrics body: state (fresh, or pre-rendered when configured) + self-metrics."""
+        state = self._state_body
+        if state is None or not self.config.model.daemon.metrics_refresh_seconds:
+            state = await asyncio.to_thread(self.render_state_metrics)
         return state + generate_latest(self.registry)
+
+    async def _refresh_metrics(self) -> None:
+        """Keep a pre-rendered state exposition no older than metrics_refresh_seconds."""
+        while not self._stopping.is_set():
+            period = self.config.model.daemon.metrics_refresh_seconds
+            if period:
+                self._state_body = await asyncio.to_thread(self.render_state_metrics)
+            else:
+                self._state_body = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=period or 5.0)
 
     def _load(self) -> Config:
         """Load config and inventory, keeping only this shard's titik."""
@@ -116,6 +135,7 @@ class Daemon:
             self.polls.add(ap_id, now)
         self._sync_probe_jobs(set(), now)
         self.scheduler.start()
+        self._refresher = asyncio.create_task(self._refresh_metrics())
         self.started = True
         log.info(
             "started hotspots=%d aps=%d shard=%s",
@@ -245,6 +265,9 @@ class Daemon:
         """Stop scheduling, let running polls end briefly, close SNMP."""
         self.scheduler.shutdown()
         self._stopping.set()
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
         self.probes.close()
         await self.client.close()
         log.info("stopped")

@@ -100,6 +100,11 @@ class SelfMetrics:
             "wifimon_build_info", "wifimon version.", ["version"], registry=registry
         )
         self.build_info.labels(__version__).set(1)
+        self.render_seconds = Gauge(
+            "wifimon_metrics_render_seconds",
+            "How long the last rendering of the state metrics took.",
+            registry=registry,
+        )
         self.shard_info = Gauge(
             "wifimon_shard_info",
             "Which share of the inventory this instance watches (set with --shard K/N).",

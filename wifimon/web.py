@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ def build_app(daemon: Daemon) -> web.Application:
 async def metrics(request: web.Request) -> web.Response:
     """Render the registry off the event loop: large fleets take a while to serialise."""
     daemon = request.app[DAEMON_KEY]
-    body = await asyncio.to_thread(daemon.render_metrics)
+    body = await daemon.metrics_body()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
