@@ -21,7 +21,7 @@ from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
-from wifimon.scheduler import Scheduler, expected_start
+from wifimon.scheduler import JobFunc, Scheduler, expected_start
 from wifimon.shard import Shard
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.fast_client import FastSnmpClient
@@ -80,10 +80,14 @@ class Daemon:
         self.probes = ProbeRunner(self.state, self.config)
         probes = self.config.model.probes
         self.scheduler = Scheduler()
-        self.polls = self.scheduler.group("poll", self.poll_once, polling.interval_seconds)
-        self.icmp_jobs = self.scheduler.group("icmp", self._icmp_job, probes.icmp.interval_seconds)
+        self.polls = self.scheduler.group(
+            "poll", self._quiet(self.poll_once), polling.interval_seconds
+        )
+        self.icmp_jobs = self.scheduler.group(
+            "icmp", self._quiet(self._icmp_job), probes.icmp.interval_seconds
+        )
         self.throughput_jobs = self.scheduler.group(
-            "throughput", self._throughput_job, probes.throughput.interval_seconds
+            "throughput", self._quiet(self._throughput_job), probes.throughput.interval_seconds
         )
         self.started = False
         self._stopping = asyncio.Event()
@@ -186,6 +190,18 @@ class Daemon:
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
             polling = self.config.model.polling
             self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
+
+    def _quiet(self, job: JobFunc) -> JobFunc:
+        """A job that ends quietly when shutdown cancels it mid-run (no scheduler traceback)."""
+
+        async def run(key: str, first_run: float) -> None:
+            try:
+                await job(key, first_run)
+            except asyncio.CancelledError:
+                if not self._stopping.is_set():
+                    raise
+
+        return run
 
     async def _icmp_job(self, hotspot_id: str, first_run: float) -> None:
         await self.probes.reachability(hotspot_id)

@@ -30,7 +30,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     block = PACED_BLOCK if mbps > 0 else BLOCK
     sent = 0
     while loop.time() < end:
-        await response.write(block)
+        try:
+            await response.write(block)
+        except ConnectionResetError:
+            return response  # the probe has what it needs and hung up: the normal end
         sent += len(block)
         if mbps > 0:
             ahead = sent * 8 / (mbps * 1e6) - (loop.time() - started)
