@@ -1,0 +1,1 @@
+"""Alerting: the rule expression language (the rules engine builds on it)."""

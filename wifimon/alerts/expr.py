@@ -1,0 +1,513 @@
+"""The rule expression language: a small, safe language over one titik's or AP's state.
+
+    download_mbps < sla.min_mbps and consecutive(download_mbps < sla.min_mbps) >= 2
+    avg(clients, 15m) >= sla.capacity_users
+
+Parsed once at load (errors carry the position), evaluated many times. There is no Python
+`eval`, no attribute access and no calls beyond the listed functions: a name is looked up in
+the mapping the caller gives, nothing else is reachable. Unknown values are None; comparisons
+with None are false, arithmetic with None is None.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_LENGTH = 2_000
+MAX_DEPTH = 40
+MAX_EXPONENT = 16
+MAX_WINDOW_SECONDS = 7 * 86_400
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+
+Value = float | bool | str | None
+
+
+class ExprError(ValueError):
+    """An expression that cannot be parsed or checked; `position` is a 0-based offset."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"{message} (at position {position + 1})")
+        self.message = message
+        self.position = position
+
+
+class History(Protocol):
+    """Recent values of a name, oldest first, as (unix time, value)."""
+
+    def series(self, name: str) -> Sequence[tuple[float, Value]]: ...
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<duration>\d+(?:\.\d+)?[smhd])\b |
+        (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?) |
+        (?P<string>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*') |
+        (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) |
+        (?P<op><=|>=|==|!=|[-+*/%^<>(),])
+    )""",
+    re.VERBOSE,
+)
+KEYWORDS = {"and", "or", "not", "true", "false"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    position: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split an expression into tokens; anything unrecognised is an error at its offset."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH)
+    tokens: list[Token] = []
+    position = 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            start = position + len(text[position:]) - len(text[position:].lstrip())
+            raise ExprError(f"unexpected character {text[start]!r}", start)
+        kind = match.lastgroup or "op"
+        tokens.append(Token(kind, match.group(kind), match.start(kind)))
+        position = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# --------------------------------------------------------------------------- syntax tree
+
+
+@dataclass(frozen=True)
+class Node:
+    position: int
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    value: Value
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    function: str
+    args: tuple[Node, ...]
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def take(self, text: str | None = None, kind: str | None = None) -> Token | None:
+        token = self.current
+        if (text is not None and token.text != text) or (kind is not None and token.kind != kind):
+            return None
+        if text is not None and token.kind not in ("op", "name"):
+            return None
+        self.index += 1
+        return token
+
+    def expect(self, text: str) -> Token:
+        token = self.take(text)
+        if token is None:
+            found = self.current.text or "the end"
+            raise ExprError(f"expected {text!r}, found {found!r}", self.current.position)
+        return token
+
+    def nested(self, parse: Callable[[], Node]) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"nested deeper than {MAX_DEPTH} levels", self.current.position)
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        if self.current.kind != "end":
+            raise ExprError(f"unexpected {self.current.text!r}", self.current.position)
+        return node
+
+    def or_expr(self) -> Node:
+        node = self.and_expr()
+        while (token := self.take("or")) is not None:
+            node = Binary(token.position, "or", node, self.and_expr())
+        return node
+
+    def and_expr(self) -> Node:
+        node = self.not_expr()
+        while (token := self.take("and")) is not None:
+            node = Binary(token.position, "and", node, self.not_expr())
+        return node
+
+    def not_expr(self) -> Node:
+        token = self.take("not")
+        if token is not None:
+            return Unary(token.position, "not", self.nested(self.not_expr))
+        return self.comparison()
+
+    def comparison(self) -> Node:
+        node = self.sum()
+        for op in ("<=", ">=", "==", "!=", "<", ">"):
+            token = self.take(op)
+            if token is not None:
+                return Binary(token.position, op, node, self.sum())
+        return node
+
+    def sum(self) -> Node:
+        node = self.term()
+        while (token := self.take("+") or self.take("-")) is not None:
+            node = Binary(token.position, token.text, node, self.term())
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while (token := self.take("*") or self.take("/") or self.take("%")) is not None:
+            node = Binary(token.position, token.text, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        token = self.take("-")
+        if token is not None:
+            return Unary(token.position, "-", self.nested(self.unary))
+        return self.power()
+
+    def power(self) -> Node:
+        node = self.atom()
+        token = self.take("^")
+        if token is not None:
+            return Binary(token.position, "^", node, self.nested(self.unary))
+        return node
+
+    def atom(self) -> Node:
+        token = self.current
+        if token.kind == "number":
+            self.index += 1
+            return Literal(token.position, float(token.text))
+        if token.kind == "duration":
+            self.index += 1
+            return Literal(token.position, parse_duration(token.text, token.position))
+        if token.kind == "string":
+            self.index += 1
+            return Literal(token.position, _unquote(token.text))
+        if token.kind == "name":
+            return self.name_or_call()
+        if self.take("(") is not None:
+            node = self.nested(self.or_expr)
+            self.expect(")")
+            return node
+        found = token.text or "the end"
+        raise ExprError(f"expected a value, found {found!r}", token.position)
+
+    def name_or_call(self) -> Node:
+        token = self.current
+        self.index += 1
+        if token.text in ("true", "false"):
+            return Literal(token.position, token.text == "true")
+        if token.text in KEYWORDS:
+            raise ExprError(f"unexpected {token.text!r}", token.position)
+        if self.take("(") is None:
+            return Name(token.position, token.text)
+        args: list[Node] = []
+        if self.take(")") is None:
+            args.append(self.nested(self.or_expr))
+            while self.take(",") is not None:
+                args.append(self.nested(self.or_expr))
+            self.expect(")")
+        return Call(token.position, token.text, tuple(args))
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def parse_duration(text: str, position: int = 0) -> float:
+    """`90s`, `15m`, `1h`, `2d` in seconds."""
+    seconds = float(text[:-1]) * DURATION_UNITS[text[-1]]
+    if not 0 < seconds <= MAX_WINDOW_SECONDS:
+        raise ExprError(f"window {text} must be between 1s and 7d", position)
+    return seconds
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class Function:
+    """A window function: `name(series, window)` or `name(condition)`."""
+
+    arity: tuple[int, ...]
+    needs_window: bool
+
+
+FUNCTIONS = {
+    "avg": Function((2,), True),
+    "min": Function((2,), True),
+    "max": Function((2,), True),
+    "count": Function((2,), True),
+    "increase": Function((2,), True),
+    "consecutive": Function((1,), False),
+    "abs": Function((1,), False),
+}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, checked expression and the names it reads."""
+
+    text: str
+    tree: Node
+    names: frozenset[str]
+
+    def evaluate(self, values: Mapping[str, Value], history: History | None = None) -> Value:
+        return _evaluate(self.tree, values, history, 0)
+
+    def is_true(self, values: Mapping[str, Value], history: History | None = None) -> bool:
+        """Boolean result; unknown (None) counts as false."""
+        return self.evaluate(values, history) is True
+
+
+def compile_expression(text: str, known_names: frozenset[str] | set[str]) -> Expression:
+    """Parse and check: every name must be known, every call a listed function."""
+    tree = _Parser(text).parse()
+    names: set[str] = set()
+    _check(tree, known_names, names)
+    return Expression(text, tree, frozenset(names))
+
+
+def _check(node: Node, known: frozenset[str] | set[str], names: set[str]) -> None:
+    if isinstance(node, Name):
+        if node.name not in known:
+            raise ExprError(f"unknown name {node.name!r}", node.position)
+        names.add(node.name)
+    elif isinstance(node, Unary):
+        _check(node.operand, known, names)
+    elif isinstance(node, Binary):
+        _check(node.left, known, names)
+        _check(node.right, known, names)
+        if node.op == "^":
+            _check_exponent(node.right)
+    elif isinstance(node, Call):
+        function = FUNCTIONS.get(node.function)
+        if function is None:
+            raise ExprError(f"unknown function {node.function!r}", node.position)
+        if len(node.args) not in function.arity:
+            raise ExprError(
+                f"{node.function}() takes {function.arity[0]} argument(s)", node.position
+            )
+        for arg in node.args:
+            _check(arg, known, names)
+        if function.needs_window:
+            window = node.args[-1]
+            if not (isinstance(window, Literal) and isinstance(window.value, float)):
+                raise ExprError(f"{node.function}() needs a window such as 15m", node.position)
+            if not isinstance(node.args[0], Name) and node.function != "count":
+                raise ExprError(f"{node.function}() takes a name first", node.position)
+
+
+def _check_exponent(node: Node) -> None:
+    value = node.value if isinstance(node, Literal) else None
+    if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Literal):
+        value = node.operand.value
+    if not isinstance(value, float) or abs(value) > MAX_EXPONENT:
+        raise ExprError(f"exponents must be numbers up to {MAX_EXPONENT}", node.position)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _number(value: Value) -> float | None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    return value
+
+
+def _evaluate(
+    node: Node, values: Mapping[str, Value], history: History | None, depth: int
+) -> Value:
+    if isinstance(node, Literal):
+        return node.value
+    if isinstance(node, Name):
+        return values.get(node.name)
+    if isinstance(node, Unary):
+        operand = _evaluate(node.operand, values, history, depth + 1)
+        if node.op == "not":
+            return None if operand is None else not bool(operand)
+        number = _number(operand)
+        return None if number is None else -number
+    if isinstance(node, Binary):
+        return _binary(node, values, history, depth)
+    assert isinstance(node, Call)
+    return _call(node, values, history)
+
+
+def _binary(
+    node: Binary, values: Mapping[str, Value], history: History | None, depth: int
+) -> Value:
+    left = _evaluate(node.left, values, history, depth + 1)
+    if node.op == "and":
+        return (
+            False if left is not True else _evaluate(node.right, values, history, depth + 1) is True
+        )
+    if node.op == "or":
+        return True if left is True else _evaluate(node.right, values, history, depth + 1) is True
+    right = _evaluate(node.right, values, history, depth + 1)
+    if node.op in ("==", "!="):
+        if left is None or right is None:
+            return None
+        return (left == right) == (node.op == "==")
+    a, b = _number(left), _number(right)
+    if a is None or b is None:
+        return None
+    return _arithmetic(node.op, a, b)
+
+
+def _arithmetic(op: str, a: float, b: float) -> Value:
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op in ("/", "%"):
+        if b == 0:
+            return None
+        return a / b if op == "/" else math.fmod(a, b)
+    try:
+        result = math.pow(a, b)
+    except (OverflowError, ValueError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _call(node: Call, values: Mapping[str, Value], history: History | None) -> Value:
+    if node.function == "abs":
+        number = _number(_evaluate(node.args[0], values, history, 0))
+        return None if number is None else abs(number)
+    if history is None:
+        return None
+    if node.function == "consecutive":
+        return _consecutive(node.args[0], values, history)
+    window = node.args[1]
+    assert isinstance(window, Literal) and isinstance(window.value, float)
+    if node.function == "count":
+        return _count(node.args[0], window.value, history)
+    name = node.args[0]
+    assert isinstance(name, Name)
+    series = _window(history.series(name.name), window.value)
+    numbers = [n for n in (_number(v) for _, v in series) if n is not None]
+    if not numbers:
+        return None
+    if node.function == "increase":
+        return _increase(numbers)
+    if node.function == "avg":
+        return sum(numbers) / len(numbers)
+    return float(min(numbers) if node.function == "min" else max(numbers))
+
+
+def _window(series: Sequence[tuple[float, Value]], seconds: float) -> Sequence[tuple[float, Value]]:
+    if not series:
+        return series
+    newest = series[-1][0]
+    return [(t, v) for t, v in series if t > newest - seconds]
+
+
+def _increase(numbers: list[float]) -> float:
+    """Sum of rises, counting a drop as a reset (like Prometheus' increase())."""
+    total = 0.0
+    for before, after in itertools.pairwise(numbers):
+        total += after - before if after >= before else after
+    return total
+
+
+def _names(node: Node) -> set[str]:
+    found: set[str] = set()
+    _check(node, _AnyName(), found)
+    return found
+
+
+class _AnyName(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _snapshots(node: Node, history: History) -> list[dict[str, Value]]:
+    """Aligned past values of every name in `node`, oldest first (by the first name's times)."""
+    names = sorted(_names(node))
+    if not names:
+        return []
+    columns = {name: list(history.series(name)) for name in names}
+    length = min(len(column) for column in columns.values())
+    return [
+        {name: columns[name][len(columns[name]) - length + i][1] for name in names}
+        for i in range(length)
+    ]
+
+
+def _consecutive(condition: Node, values: Mapping[str, Value], history: History) -> float:
+    """How many of the most recent samples in a row satisfy `condition`."""
+    run = 0
+    for snapshot in reversed(_snapshots(condition, history)):
+        if _evaluate(condition, {**values, **snapshot}, None, 0) is True:
+            run += 1
+        else:
+            break
+    return float(run)
+
+
+def _count(condition: Node, seconds: float, history: History) -> float:
+    """How many samples within the window satisfy `condition`."""
+    names = sorted(_names(condition))
+    if not names:
+        return 0.0
+    times = [t for t, _ in history.series(names[0])]
+    snapshots = _snapshots(condition, history)
+    if not snapshots:
+        return 0.0
+    newest = times[-1]
+    recent = [
+        s for t, s in zip(times[-len(snapshots) :], snapshots, strict=False) if t > newest - seconds
+    ]
+    return float(sum(1 for s in recent if _evaluate(condition, s, None, 0) is True))
