@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=cmd_speedtest_server)
 
+    rules = sub.add_parser("rules", help="check alert rule files")
+    rules_sub = rules.add_subparsers(required=True, metavar="ACTION")
+    rules_check = rules_sub.add_parser("check", help="validate a rules file")
+    rules_check.add_argument("file", type=Path)
+    rules_check.set_defaults(func=cmd_rules_check)
+
     demo = sub.add_parser("demo", help="run the daemon against a simulated fleet")
     demo.add_argument("--listen", default="127.0.0.1:9817")
     demo.add_argument("--interval", type=float, default=15.0)
@@ -235,6 +241,19 @@ def cmd_speedtest_server(args: argparse.Namespace) -> int:
     from wifimon.probes.speedtest_server import main as serve
 
     serve(["--host", args.host, "--port", str(args.port)])
+    return 0
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    from wifimon.alerts.rules import load_rules
+
+    ruleset = load_rules(args.file)
+    scopes = Counter(rule.scope for rule in ruleset.rules)
+    print(
+        f"rules ok: {args.file}: {len(ruleset.rules)} rules "
+        f"({', '.join(f'{k}={v}' for k, v in sorted(scopes.items()))}), "
+        f"evaluated every {ruleset.evaluation_interval:g} s"
+    )
     return 0
 
 

@@ -285,6 +285,9 @@ FUNCTIONS = {
 }
 
 
+WINDOWED = tuple(name for name, f in FUNCTIONS.items() if f.needs_window)
+
+
 @dataclass(frozen=True)
 class Expression:
     """A parsed, checked expression and the names it reads."""
@@ -292,6 +295,18 @@ class Expression:
     text: str
     tree: Node
     names: frozenset[str]
+
+    @property
+    def history_names(self) -> frozenset[str]:
+        """Names whose past values the window functions read (what history must keep)."""
+        found: set[str] = set()
+        _history_names(self.tree, found)
+        return frozenset(found)
+
+    @property
+    def longest_window(self) -> float:
+        """The longest window any function here looks back (0 when none)."""
+        return _longest_window(self.tree)
 
     def evaluate(self, values: Mapping[str, Value], history: History | None = None) -> Value:
         return _evaluate(self.tree, values, history, 0)
@@ -337,6 +352,33 @@ def _check(node: Node, known: frozenset[str] | set[str], names: set[str]) -> Non
                 raise ExprError(f"{node.function}() needs a window such as 15m", node.position)
             if not isinstance(node.args[0], Name) and node.function != "count":
                 raise ExprError(f"{node.function}() takes a name first", node.position)
+
+
+def _history_names(node: Node, found: set[str]) -> None:
+    if isinstance(node, Call) and node.function in ("consecutive", *WINDOWED):
+        found.update(_names(node.args[0]))
+    for child in _children(node):
+        _history_names(child, found)
+
+
+def _longest_window(node: Node) -> float:
+    own = 0.0
+    if isinstance(node, Call) and FUNCTIONS[node.function].needs_window:
+        window = node.args[-1]
+        own = (
+            window.value if isinstance(window, Literal) and isinstance(window.value, float) else 0.0
+        )
+    return max([own, *(_longest_window(child) for child in _children(node))])
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
 
 
 def _check_exponent(node: Node) -> None:

@@ -1,0 +1,156 @@
+"""Alert rules in YAML: what is wrong with a titik or an AP, checked strictly at load."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wifimon.alerts.expr import ExprError, Expression, compile_expression, parse_duration
+from wifimon.alerts.lifecycle import DEFAULT_FLAP_THRESHOLD, Timing
+from wifimon.errors import ConfigError
+from wifimon.yamlsource import SourceMap, load_yaml, validation_error
+
+Scope = Literal["hotspot", "ap"]
+Severity = Literal["critical", "warning", "info"]
+
+# What a rule may read, per scope (the evaluation context provides exactly these).
+HOTSPOT_NAMES = frozenset({
+    "status", "up", "clients", "utilisation", "sla.min_mbps", "sla.capacity_users",
+    "aps_total", "aps_down", "reboots", "auth_errors", "seconds_since_data",
+    "download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason",
+    "reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds",
+    "uplink_mbps", "uplink_utilisation", "saturated",
+    "hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
+})  # fmt: skip
+AP_NAMES = frozenset({
+    "status", "up", "clients", "uptime_seconds", "reboots", "auth_errors",
+    "seconds_since_data", "cpu_percent", "memory_percent",
+    "ap", "hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
+    "sla.min_mbps", "sla.capacity_users",
+})  # fmt: skip
+NAMES: dict[str, frozenset[str]] = {"hotspot": HOTSPOT_NAMES, "ap": AP_NAMES}
+DURATION = r"^\d+(\.\d+)?[smhd]$"
+
+
+class RuleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    scope: Scope = "hotspot"
+    expr: str = Field(min_length=1)
+    clear: str | None = None
+    for_: str = Field(default="0s", alias="for", pattern=DURATION)
+    keep_firing_for: str = Field(default="0s", pattern=DURATION)
+    flap_threshold: int = Field(default=DEFAULT_FLAP_THRESHOLD, ge=2, le=100)
+    severity: Severity = "warning"
+    summary: str = ""
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise ValueError(f"label name {name!r} is not snake_case")
+        return labels
+
+
+class RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evaluation_interval: str = Field(default="15s", pattern=DURATION)
+    rules: list[RuleModel] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A checked rule: compiled expressions and timings."""
+
+    name: str
+    scope: Scope
+    expr: Expression
+    clear: Expression | None
+    timing: Timing
+    severity: Severity
+    summary: str
+    description: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    evaluation_interval: float
+    path: Path | None = None
+
+    def history_names(self, scope: Scope) -> frozenset[str]:
+        names: set[str] = set()
+        for rule in self.rules:
+            if rule.scope == scope:
+                for expression in (rule.expr, rule.clear):
+                    if expression is not None:
+                        names |= expression.history_names
+        return frozenset(names)
+
+    @property
+    def longest_window(self) -> float:
+        windows = [e.longest_window for r in self.rules for e in (r.expr, r.clear) if e]
+        return max(windows, default=0.0)
+
+
+def load_rules(path: Path) -> RuleSet:
+    """Read and check a rules file; errors name the file, line, rule and position."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_rules(text, str(path), path)
+
+
+def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:
+    data, source = load_yaml(text, filename)
+    try:
+        model = RulesFile.model_validate(data or {})
+    except ValidationError as exc:
+        raise validation_error(exc, source) from exc
+    rules, seen = [], set()
+    for index, rule in enumerate(model.rules):
+        if rule.name in seen:
+            where = source.where(("rules", index, "name"))
+            raise ConfigError(f"{where}: rules[{index}].name: rule {rule.name!r} appears twice")
+        seen.add(rule.name)
+        rules.append(_compile(rule, index, source))
+    interval = parse_duration(model.evaluation_interval)
+    return RuleSet(tuple(rules), interval, path)
+
+
+def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
+    names = NAMES[rule.scope]
+
+    def compiled(field: str, text: str) -> Expression:
+        try:
+            return compile_expression(text, names)
+        except ExprError as exc:
+            where = source.where(("rules", index, field))
+            raise ConfigError(f"{where}: rule {rule.name}: {field}: {exc}") from exc
+
+    return Rule(
+        name=rule.name,
+        scope=rule.scope,
+        expr=compiled("expr", rule.expr),
+        clear=compiled("clear", rule.clear) if rule.clear else None,
+        timing=Timing(
+            parse_duration(rule.for_) if rule.for_ != "0s" else 0.0,
+            parse_duration(rule.keep_firing_for) if rule.keep_firing_for != "0s" else 0.0,
+            rule.flap_threshold,
+        ),
+        severity=rule.severity,
+        summary=rule.summary,
+        description=rule.description,
+        labels=dict(rule.labels),
+    )
