@@ -475,7 +475,7 @@ def _call(node: Call, values: Mapping[str, Value], history: History | None) -> V
     window = node.args[1]
     assert isinstance(window, Literal) and isinstance(window.value, float)
     if node.function == "count":
-        return _count(node.args[0], window.value, history)
+        return _count(node.args[0], window.value, values, history)
     name = node.args[0]
     assert isinstance(name, Name)
     series = _window(history.series(name.name), window.value)
@@ -517,11 +517,12 @@ class _AnyName(frozenset[str]):
 
 def _snapshots(node: Node, history: History) -> list[dict[str, Value]]:
     """Aligned past values of every name in `node`, oldest first (by the first name's times)."""
-    names = sorted(_names(node))
-    if not names:
+    columns = {name: list(history.series(name)) for name in sorted(_names(node))}
+    columns = {name: column for name, column in columns.items() if column}
+    if not columns:
         return []
-    columns = {name: list(history.series(name)) for name in names}
     length = min(len(column) for column in columns.values())
+    names = list(columns)
     return [
         {name: columns[name][len(columns[name]) - length + i][1] for name in names}
         for i in range(length)
@@ -539,17 +540,19 @@ def _consecutive(condition: Node, values: Mapping[str, Value], history: History)
     return float(run)
 
 
-def _count(condition: Node, seconds: float, history: History) -> float:
+def _count(condition: Node, seconds: float, values: Mapping[str, Value], history: History) -> float:
     """How many samples within the window satisfy `condition`."""
-    names = sorted(_names(condition))
-    if not names:
+    names = [name for name in sorted(_names(condition)) if history.series(name)]
+    snapshots = _snapshots(condition, history)
+    if not names or not snapshots:
         return 0.0
     times = [t for t, _ in history.series(names[0])]
-    snapshots = _snapshots(condition, history)
-    if not snapshots:
-        return 0.0
     newest = times[-1]
     recent = [
-        s for t, s in zip(times[-len(snapshots) :], snapshots, strict=False) if t > newest - seconds
+        snap
+        for t, snap in zip(times[-len(snapshots) :], snapshots, strict=False)
+        if t > newest - seconds
     ]
-    return float(sum(1 for s in recent if _evaluate(condition, s, None, 0) is True))
+    return float(
+        sum(1 for snap in recent if _evaluate(condition, {**values, **snap}, None, 0) is True)
+    )

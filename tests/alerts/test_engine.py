@@ -1,0 +1,84 @@
+"""The rules engine over real state, with the shipped rules and a controlled clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_state import _clients_sample, inventory
+from wifimon.alerts.engine import RuleEngine
+from wifimon.alerts.lifecycle import AlertState
+from wifimon.alerts.rules import load_rules
+from wifimon.measurements import ApSample
+from wifimon.probes.results import ProbeResult
+from wifimon.state import State
+
+RULES = load_rules(Path(__file__).resolve().parents[2] / "config" / "rules.yaml")
+
+
+def fired(transitions, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.key for t in transitions if t.rule.name == name and t.state == AlertState.FIRING]
+
+
+def test_titik_down_fires_after_five_minutes_and_resolves() -> None:
+    state = State(inventory("ap1"), down_after_failures=1)
+    engine = RuleEngine(RULES, state)
+    state.record(ApSample(ap_id="ap1", timestamp=0.0, reachable=False))
+    assert fired(engine.evaluate(0.0), "TitikMati") == []
+    assert engine.alerts[("TitikMati", "jp-glr-01")].alert.state == AlertState.PENDING
+    assert fired(engine.evaluate(299.0), "TitikMati") == []
+    transitions = engine.evaluate(300.0)
+    assert fired(transitions, "TitikMati") == ["jp-glr-01"]
+    labels = next(t.labels for t in transitions if t.rule.name == "TitikMati")
+    assert labels == {
+        "alertname": "TitikMati",
+        "severity": "critical",
+        "hotspot": "jp-glr-01",
+        "kota": "Jakarta Pusat",
+        "kecamatan": "Johar Baru",
+        "kelurahan": "Galur",
+        "rw": "01",
+        "provider": "Mitra A",
+    }
+    assert fired(transitions, "ApMati") == ["ap1"]
+    state.record(_clients_sample("ap1", 330.0, 5))
+    resolved = [t for t in engine.evaluate(330.0) if t.state == AlertState.RESOLVED]
+    assert {t.rule.name for t in resolved} == {"TitikMati", "ApMati"}
+
+
+def test_slow_needs_two_consecutive_probes_and_clears_with_hysteresis() -> None:
+    state = State(inventory("ap1"))
+    engine = RuleEngine(RULES, state)
+    state.record(_clients_sample("ap1", 0.0, 5))
+
+    def probe(at: float, mbps: float) -> list:  # type: ignore[type-arg]
+        state.record_probe("jp-glr-01", ProbeResult("http", "u", True, at, download_bps=mbps * 1e6))
+        return [engine.evaluate(at + s) for s in (1.0, 16.0, 31.0)]
+
+    assert not any(fired(t, "TitikLambat") for t in probe(0.0, 40.0))  # one slow probe
+    assert fired(probe(900.0, 42.0)[0], "TitikLambat") == ["jp-glr-01"]  # the second
+    probe(1800.0, 52.0)  # above 50 but not above 55: still firing
+    assert engine.alerts[("TitikLambat", "jp-glr-01")].alert.state == AlertState.FIRING
+    cleared = probe(2700.0, 60.0)[0]
+    assert [t.state for t in cleared if t.rule.name == "TitikLambat"] == [AlertState.RESOLVED]
+
+
+def test_full_for_fifteen_minutes() -> None:
+    state = State(inventory("ap1", capacity=20))
+    engine = RuleEngine(RULES, state)
+    for minute in range(0, 17):
+        state.record(_clients_sample("ap1", minute * 60.0, 22))
+        transitions = engine.evaluate(minute * 60.0)
+        if minute < 15:
+            assert fired(transitions, "TitikPenuh") == []
+    assert engine.alerts[("TitikPenuh", "jp-glr-01")].alert.state == AlertState.FIRING
+
+
+def test_removed_titik_take_their_alerts_with_them() -> None:
+    state = State(inventory("ap1"), down_after_failures=1)
+    engine = RuleEngine(RULES, state)
+    state.record(ApSample(ap_id="ap1", timestamp=0.0, reachable=False))
+    engine.evaluate(0.0)
+    assert engine.alerts
+    state.apply_inventory(inventory("ap9", hotspot="jt-cbu-01"))
+    engine.evaluate(60.0)
+    assert all(key[1] in {"jt-cbu-01", "ap9"} for key in engine.alerts)

@@ -1,0 +1,134 @@
+"""Evaluates the rules over state: one alert lifecycle per (rule, titik or AP)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
+from wifimon.alerts.expr import Value
+from wifimon.alerts.lifecycle import Alert, AlertState
+from wifimon.alerts.rules import Rule, RuleSet
+from wifimon.state import State
+
+log = logging.getLogger(__name__)
+LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An alert changing state, for logs, metrics and (later) notifications."""
+
+    rule: Rule
+    key: str
+    state: AlertState
+    at: float
+    labels: dict[str, str]
+    flapping: bool
+
+
+@dataclass
+class ActiveAlert:
+    rule: Rule
+    key: str
+    alert: Alert
+    labels: dict[str, str]
+
+
+class RuleEngine:
+    """Owns the alerts and the rules' history; `evaluate(now)` is one cycle."""
+
+    def __init__(self, ruleset: RuleSet, state: State) -> None:
+        self.state = state
+        self.ruleset = ruleset
+        self.alerts: dict[tuple[str, str], ActiveAlert] = {}
+        self.histories: dict[tuple[str, str], History] = {}
+
+    def replace_rules(self, ruleset: RuleSet) -> None:
+        """New rules keep the alerts of rules that still exist (by name)."""
+        names = {rule.name: rule for rule in ruleset.rules}
+        self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels)
+                       for k, a in self.alerts.items() if k[0] in names}  # fmt: skip
+        self.ruleset = ruleset
+        self.histories.clear()
+
+    def evaluate(self, now: float) -> list[Transition]:
+        """Run every rule on every titik and AP once."""
+        transitions: list[Transition] = []
+        hotspot_rules = [r for r in self.ruleset.rules if r.scope == "hotspot"]
+        ap_rules = [r for r in self.ruleset.rules if r.scope == "ap"]
+        if hotspot_rules:
+            for hotspot_id in self.state.hotspots:
+                values = hotspot_values(self.state, hotspot_id, now)
+                stamps = observed_at(self.state, hotspot_id, now)
+                self._run(hotspot_rules, "hotspot", hotspot_id, values, stamps, now, transitions)
+        if ap_rules:
+            for ap_id, ap_state in self.state.aps.items():
+                values = ap_values(self.state, ap_state, now)
+                self._run(ap_rules, "ap", ap_id, values, {}, now, transitions)
+        self._forget_removed()
+        for t in transitions:
+            log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
+                     t.rule.scope, t.key, t.flapping)  # fmt: skip
+        return transitions
+
+    def _run(
+        self,
+        rules: list[Rule],
+        scope: str,
+        key: str,
+        values: dict[str, Value],
+        stamps: dict[str, float],
+        now: float,
+        transitions: list[Transition],
+    ) -> None:
+        history = self._history(scope, key)
+        history.add(now, values, stamps)
+        for rule in rules:
+            condition = rule.expr.is_true(values, history)
+            active = self.alerts.get((rule.name, key))
+            if active is None:
+                if not condition:
+                    continue
+                active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
+                self.alerts[(rule.name, key)] = active
+            clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
+            changed = active.alert.step(now, condition, clear, rule.timing)
+            if changed is not None:
+                transitions.append(Transition(rule, key, changed, now, active.labels,
+                                              active.alert.flapping))  # fmt: skip
+            if active.alert.state == AlertState.INACTIVE:
+                del self.alerts[(rule.name, key)]
+
+    def _history(self, scope: str, key: str) -> History:
+        history = self.histories.get((scope, key))
+        if history is None:
+            names = self.ruleset.history_names(scope)  # type: ignore[arg-type]
+            keep = max(self.ruleset.longest_window, 24 * self.ruleset.evaluation_interval)
+            history = self.histories[(scope, key)] = History(names, keep)
+        return history
+
+    def _forget_removed(self) -> None:
+        """Titik and APs that left the inventory take their alerts and history with them."""
+        alive = set(self.state.hotspots) | set(self.state.aps)
+        for key in [k for k in self.alerts if k[1] not in alive]:
+            del self.alerts[key]
+        for key in [k for k in self.histories if k[1] not in alive]:
+            del self.histories[key]
+
+    def active(self) -> Iterator[ActiveAlert]:
+        """Pending and firing alerts (resolved ones are kept for their history only)."""
+        for active in self.alerts.values():
+            if active.alert.state in (AlertState.PENDING, AlertState.FIRING):
+                yield active
+
+
+def _labels(rule: Rule, values: dict[str, Value]) -> dict[str, str]:
+    labels = {"alertname": rule.name, "severity": rule.severity}
+    for name in (*LABEL_NAMES, "ap"):
+        value = values.get(name)
+        if isinstance(value, str):
+            labels[name] = value
+    labels.update(rule.labels)
+    return labels
