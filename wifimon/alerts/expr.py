@@ -295,6 +295,7 @@ class Expression:
     text: str
     tree: Node
     names: frozenset[str]
+    fn: Evaluator
 
     @property
     def history_names(self) -> frozenset[str]:
@@ -309,7 +310,7 @@ class Expression:
         return _longest_window(self.tree)
 
     def evaluate(self, values: Mapping[str, Value], history: History | None = None) -> Value:
-        return _evaluate(self.tree, values, history, 0)
+        return self.fn(values, history)
 
     def is_true(self, values: Mapping[str, Value], history: History | None = None) -> bool:
         """Boolean result; unknown (None) counts as false."""
@@ -321,7 +322,7 @@ def compile_expression(text: str, known_names: frozenset[str] | set[str]) -> Exp
     tree = _Parser(text).parse()
     names: set[str] = set()
     _check(tree, known_names, names)
-    return Expression(text, tree, frozenset(names))
+    return Expression(text, tree, frozenset(names), _compile(tree))
 
 
 def _check(node: Node, known: frozenset[str] | set[str], names: set[str]) -> None:
@@ -390,73 +391,85 @@ def _check_exponent(node: Node) -> None:
 
 
 # --------------------------------------------------------------------------- evaluation
+#
+# The checked tree is turned into nested closures once; evaluating is then plain calls, with
+# no dispatch on node types (the rules benchmark evaluates ~140,000 expressions a cycle).
+
+Evaluator = Callable[[Mapping[str, Value], "History | None"], Value]
 
 
 def _number(value: Value) -> float | None:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return None
-    return value
+    if type(value) is float or type(value) is int:
+        return value
+    return None
 
 
-def _evaluate(
-    node: Node, values: Mapping[str, Value], history: History | None, depth: int
-) -> Value:
+def _compile(node: Node) -> Evaluator:
     if isinstance(node, Literal):
-        return node.value
+        constant = node.value
+        return lambda values, history: constant
     if isinstance(node, Name):
-        return values.get(node.name)
+        name = node.name
+        return lambda values, history: values.get(name)
     if isinstance(node, Unary):
-        operand = _evaluate(node.operand, values, history, depth + 1)
-        if node.op == "not":
-            return None if operand is None else not bool(operand)
-        number = _number(operand)
-        return None if number is None else -number
+        return _compile_unary(node.op, _compile(node.operand))
     if isinstance(node, Binary):
-        return _binary(node, values, history, depth)
+        return _compile_binary(node.op, _compile(node.left), _compile(node.right))
     assert isinstance(node, Call)
-    return _call(node, values, history)
+    return _compile_call(node)
 
 
-def _binary(
-    node: Binary, values: Mapping[str, Value], history: History | None, depth: int
-) -> Value:
-    left = _evaluate(node.left, values, history, depth + 1)
-    if node.op == "and":
-        return (
-            False if left is not True else _evaluate(node.right, values, history, depth + 1) is True
-        )
-    if node.op == "or":
-        return True if left is True else _evaluate(node.right, values, history, depth + 1) is True
-    right = _evaluate(node.right, values, history, depth + 1)
-    if node.op in ("==", "!="):
-        if left is None or right is None:
+def _compile_unary(op: str, operand: Evaluator) -> Evaluator:
+    if op == "not":
+
+        def negate(values: Mapping[str, Value], history: History | None) -> Value:
+            value = operand(values, history)
+            return None if value is None else not bool(value)
+
+        return negate
+
+    def minus(values: Mapping[str, Value], history: History | None) -> Value:
+        number = _number(operand(values, history))
+        return None if number is None else -number
+
+    return minus
+
+
+def _compile_binary(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
+    if op == "and":
+        return lambda v, h: left(v, h) is True and right(v, h) is True
+    if op == "or":
+        return lambda v, h: left(v, h) is True or right(v, h) is True
+    if op in ("==", "!="):
+        same = op == "=="
+
+        def equality(values: Mapping[str, Value], history: History | None) -> Value:
+            a, b = left(values, history), right(values, history)
+            if a is None or b is None:
+                return None
+            return (a == b) == same
+
+        return equality
+    compute = _OPERATIONS[op]
+
+    def arithmetic(values: Mapping[str, Value], history: History | None) -> Value:
+        a, b = _number(left(values, history)), _number(right(values, history))
+        if a is None or b is None:
             return None
-        return (left == right) == (node.op == "==")
-    a, b = _number(left), _number(right)
-    if a is None or b is None:
-        return None
-    return _arithmetic(node.op, a, b)
+        return compute(a, b)
+
+    return arithmetic
 
 
-def _arithmetic(op: str, a: float, b: float) -> Value:
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    if op == ">=":
-        return a >= b
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op in ("/", "%"):
-        if b == 0:
-            return None
-        return a / b if op == "/" else math.fmod(a, b)
+def _divide(a: float, b: float) -> Value:
+    return None if b == 0 else a / b
+
+
+def _modulo(a: float, b: float) -> Value:
+    return None if b == 0 else math.fmod(a, b)
+
+
+def _power(a: float, b: float) -> Value:
     try:
         result = math.pow(a, b)
     except (OverflowError, ValueError):
@@ -464,29 +477,60 @@ def _arithmetic(op: str, a: float, b: float) -> Value:
     return result if math.isfinite(result) else None
 
 
-def _call(node: Call, values: Mapping[str, Value], history: History | None) -> Value:
+_OPERATIONS: dict[str, Callable[[float, float], Value]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "%": _modulo,
+    "^": _power,
+}
+
+
+def _compile_call(node: Call) -> Evaluator:
     if node.function == "abs":
-        number = _number(_evaluate(node.args[0], values, history, 0))
-        return None if number is None else abs(number)
-    if history is None:
-        return None
-    if node.function == "consecutive":
-        return _consecutive(node.args[0], values, history)
-    window = node.args[1]
+        argument = _compile(node.args[0])
+
+        def absolute(values: Mapping[str, Value], history: History | None) -> Value:
+            number = _number(argument(values, history))
+            return None if number is None else abs(number)
+
+        return absolute
+    if node.function in ("consecutive", "count"):
+        condition = _compile(node.args[0])
+        names = sorted(_names(node.args[0]))
+        if node.function == "consecutive":
+            return lambda v, h: None if h is None else _consecutive(condition, names, v, h)
+        seconds = _window_seconds(node)
+        return lambda v, h: None if h is None else _count(condition, names, seconds, v, h)
+    name_node = node.args[0]
+    assert isinstance(name_node, Name)
+    name, seconds, function = name_node.name, _window_seconds(node), node.function
+
+    def windowed(values: Mapping[str, Value], history: History | None) -> Value:
+        if history is None:
+            return None
+        series = _window(history.series(name), seconds)
+        numbers = [n for n in (_number(v) for _, v in series) if n is not None]
+        if not numbers:
+            return None
+        if function == "increase":
+            return _increase(numbers)
+        if function == "avg":
+            return sum(numbers) / len(numbers)
+        return float(min(numbers) if function == "min" else max(numbers))
+
+    return windowed
+
+
+def _window_seconds(node: Call) -> float:
+    window = node.args[-1]
     assert isinstance(window, Literal) and isinstance(window.value, float)
-    if node.function == "count":
-        return _count(node.args[0], window.value, values, history)
-    name = node.args[0]
-    assert isinstance(name, Name)
-    series = _window(history.series(name.name), window.value)
-    numbers = [n for n in (_number(v) for _, v in series) if n is not None]
-    if not numbers:
-        return None
-    if node.function == "increase":
-        return _increase(numbers)
-    if node.function == "avg":
-        return sum(numbers) / len(numbers)
-    return float(min(numbers) if node.function == "min" else max(numbers))
+    return window.value
 
 
 def _window(series: Sequence[tuple[float, Value]], seconds: float) -> Sequence[tuple[float, Value]]:
@@ -515,44 +559,51 @@ class _AnyName(frozenset[str]):
         return True
 
 
-def _snapshots(node: Node, history: History) -> list[dict[str, Value]]:
-    """Aligned past values of every name in `node`, oldest first (by the first name's times)."""
-    columns = {name: list(history.series(name)) for name in sorted(_names(node))}
+def _aligned(names: list[str], history: History) -> tuple[list[float], list[dict[str, Value]]]:
+    """Past values of the names that have history, aligned from the newest backwards."""
+    columns = {name: history.series(name) for name in names}
     columns = {name: column for name, column in columns.items() if column}
     if not columns:
-        return []
+        return [], []
     length = min(len(column) for column in columns.values())
-    names = list(columns)
-    return [
-        {name: columns[name][len(columns[name]) - length + i][1] for name in names}
+    first = next(iter(columns.values()))
+    times = [t for t, _ in first[len(first) - length :]]
+    snapshots = [
+        {name: column[len(column) - length + i][1] for name, column in columns.items()}
         for i in range(length)
     ]
+    return times, snapshots
 
 
-def _consecutive(condition: Node, values: Mapping[str, Value], history: History) -> float:
+def _consecutive(
+    condition: Evaluator, names: list[str], values: Mapping[str, Value], history: History
+) -> float:
     """How many of the most recent samples in a row satisfy `condition`."""
     run = 0
-    for snapshot in reversed(_snapshots(condition, history)):
-        if _evaluate(condition, {**values, **snapshot}, None, 0) is True:
+    for snapshot in reversed(_aligned(names, history)[1]):
+        if condition({**values, **snapshot}, None) is True:
             run += 1
         else:
             break
     return float(run)
 
 
-def _count(condition: Node, seconds: float, values: Mapping[str, Value], history: History) -> float:
+def _count(
+    condition: Evaluator,
+    names: list[str],
+    seconds: float,
+    values: Mapping[str, Value],
+    history: History,
+) -> float:
     """How many samples within the window satisfy `condition`."""
-    names = [name for name in sorted(_names(condition)) if history.series(name)]
-    snapshots = _snapshots(condition, history)
-    if not names or not snapshots:
+    times, snapshots = _aligned(names, history)
+    if not times:
         return 0.0
-    times = [t for t, _ in history.series(names[0])]
     newest = times[-1]
-    recent = [
-        snap
-        for t, snap in zip(times[-len(snapshots) :], snapshots, strict=False)
-        if t > newest - seconds
-    ]
     return float(
-        sum(1 for snap in recent if _evaluate(condition, {**values, **snap}, None, 0) is True)
+        sum(
+            1
+            for t, snapshot in zip(times, snapshots, strict=True)
+            if t > newest - seconds and condition({**values, **snapshot}, None) is True
+        )
     )
