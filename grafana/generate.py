@@ -336,11 +336,21 @@ def noc() -> Board:
     )
     b.add(
         table(
-            "Peringatan aktif",
+            "Peringatan aktif (Prometheus)",
             'ALERTS{alertname=~"Wifimon.*"}',
             hidden=("Time", "Value", "__name__"),
         ),
         10,
+        7,
+    )
+    b.add(
+        table(
+            "Peringatan aktif (aturan wifimon)",
+            "wifimon_alert",
+            links=titik_link(),
+            hidden=("Time", "Value", "__name__", "instance", "job"),
+        ),
+        24,
         7,
     )
     b.add(

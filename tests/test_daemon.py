@@ -208,6 +208,30 @@ def test_reachability_probes_run_in_the_daemon(daemon: RunningDaemon) -> None:
     assert daemon.value("wifimon_probe_rtt_avg_seconds", hotspot="jp-glr-01") < 0.1
 
 
+def test_rules_engine_raises_alerts_for_the_offline_titik(daemon: RunningDaemon) -> None:
+    daemon.wait_for(
+        lambda: (
+            daemon.value("wifimon_alert", alertname="TitikMati", hotspot="jt-crc-04") is not None
+        ),
+        timeout=40,
+        what="a TitikMati alert",
+    )
+    assert (
+        daemon.value(
+            "wifimon_alert",
+            alertname="TitikMati",
+            hotspot="jt-crc-04",
+            alertstate="pending",
+            kelurahan="Ciracas",
+        )
+        == 1
+    )
+    assert daemon.value("wifimon_alerts", alertname="TitikMati", state="pending") == 1
+    assert daemon.value("wifimon_alert", alertname="ApMati", ap="jt-crc-04-a") == 1
+    assert daemon.value("wifimon_alert", alertname="TitikMati", hotspot="jp-glr-01") is None
+    assert "alert alertname=TitikMati state=pending hotspot=jt-crc-04" in daemon.log.read_text()
+
+
 def test_secrets_stay_out_of_metrics_and_logs(daemon: RunningDaemon) -> None:
     _, body = daemon.get("/metrics")
     assert "komunitas-" not in body

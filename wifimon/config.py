@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from wifimon.alerts.rules import RuleSet, load_rules
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
@@ -188,6 +189,7 @@ class ConfigModel(_Strict):
     snmp_credentials: dict[str, Credentials] = Field(default_factory=dict)
     profiles_dirs: list[str] = Field(default_factory=list)
     inventory: list[str] = Field(default_factory=list)
+    rules: str | None = None
 
     @field_validator("inventory", "profiles_dirs", mode="before")
     @classmethod
@@ -214,6 +216,7 @@ class Config:
     profiles: ProfileSet
     credentials: dict[str, CommunityAuth | UsmAuth]
     versions: dict[str, Literal["1", "2c", "3"]]
+    rules: RuleSet | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -234,7 +237,8 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     credentials, versions = _build_credentials(model, source, secrets)
     inventory, locations = read_inventory_files([_relative(path, p) for p in model.inventory])
     check_inventory_refs(inventory, locations, credentials, profiles)
-    return Config(path, model, inventory, profiles, credentials, versions)
+    rules = load_rules(_relative(path, model.rules)) if model.rules else None
+    return Config(path, model, inventory, profiles, credentials, versions, rules)
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import signal
 import time
@@ -14,11 +15,12 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
 from wifimon import config as config_module
+from wifimon.alerts.engine import RuleEngine
 from wifimon.config import Config
 from wifimon.errors import ConfigError
 from wifimon.exposition import render
 from wifimon.measurements import ApSample, PollIssue
-from wifimon.metrics import SelfMetrics, StateCollector
+from wifimon.metrics import SelfMetrics, StateCollector, alert_families
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import JobFunc, Scheduler, expected_start
@@ -89,6 +91,12 @@ class Daemon:
         self.throughput_jobs = self.scheduler.group(
             "throughput", self._quiet(self._throughput_job), probes.throughput.interval_seconds
         )
+        self.engine = RuleEngine(self.config.rules, self.state) if self.config.rules else None
+        self.rule_jobs = self.scheduler.group(
+            "rules",
+            self._quiet(self._rules_job),
+            self.config.rules.evaluation_interval if self.config.rules else 15.0,
+        )
         self.started = False
         self._stopping = asyncio.Event()
         self._reload_lock = asyncio.Lock()
@@ -98,7 +106,8 @@ class Daemon:
     def render_state_metrics(self) -> bytes:
         """State families on the fast exposition path (run in a worker thread)."""
         started = time.perf_counter()
-        body = render(self.state_metrics.families()).encode()
+        families = itertools.chain(self.state_metrics.families(), alert_families(self.engine))
+        body = render(families).encode()
         self.self_metrics.render_seconds.set(time.perf_counter() - started)
         return body
 
@@ -138,6 +147,8 @@ class Daemon:
         for ap_id in self.state.aps:
             self.polls.add(ap_id, now)
         self._sync_probe_jobs(set(), now)
+        if self.engine is not None:
+            self.rule_jobs.add("all", now)
         self.scheduler.start()
         self._refresher = asyncio.create_task(self._refresh_metrics())
         self.started = True
@@ -202,6 +213,11 @@ class Daemon:
                     raise
 
         return run
+
+    async def _rules_job(self, _key: str, _first_run: float) -> None:
+        """One evaluation cycle of the alert rules (off the loop: it walks the whole fleet)."""
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.evaluate, time.time())
 
     async def _icmp_job(self, hotspot_id: str, first_run: float) -> None:
         await self.probes.reachability(hotspot_id)
@@ -270,12 +286,27 @@ class Daemon:
             h.id for h in new.inventory.hotspots if old_hotspots.get(h.id, h).probe != h.probe
         }
         self._sync_probe_jobs(changed_hotspots, now)
+        self._adopt_rules(new, now)
         self.self_metrics.reload_success.set(1)
         self.self_metrics.reload_time.set(time.time())
         self.self_metrics.reloads.labels("success").inc()
         log.info(
             "config reloaded added=%d removed=%d changed=%d", len(added), len(removed), len(changed)
         )
+
+    def _adopt_rules(self, new: Config, now: float) -> None:
+        """New rules keep the alerts of rules that still exist; no rules, no evaluation."""
+        if new.rules is None:
+            self.engine = None
+            self.rule_jobs.remove("all")
+            return
+        if self.engine is None:
+            self.engine = RuleEngine(new.rules, self.state)
+        else:
+            self.engine.replace_rules(new.rules)
+        self.rule_jobs.reschedule_all(new.rules.evaluation_interval, now)
+        if "all" not in self.rule_jobs.scheduled_keys():
+            self.rule_jobs.add("all", now)
 
     async def stop(self) -> None:
         """Stop scheduling, let running polls end briefly, close SNMP."""

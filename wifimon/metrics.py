@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -10,6 +11,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from wifimon import __version__
+from wifimon.alerts.engine import RuleEngine
 from wifimon.exposition import Family
 from wifimon.inventory import Hotspot
 from wifimon.probes.results import ProbeResult
@@ -439,3 +441,35 @@ class _ApFamilies:
 
     def all(self) -> list[Family]:
         return [v for v in vars(self).values() if isinstance(v, Family)]
+
+
+ALERT_LABELS = ["alertname", "severity", *HOTSPOT_LABELS, "ap", "alertstate"]
+
+
+def alert_families(engine: RuleEngine | None) -> list[Family]:
+    """Alert counts by rule and state, and one ALERTS-like series per pending/firing alert."""
+    counts = gauge(
+        "wifimon_alerts",
+        "Alerts of wifimon's own rules, by rule, severity and state.",
+        ["alertname", "severity", "state"],
+    )
+    series = gauge(
+        "wifimon_alert",
+        "1 for every pending or firing alert (ap is empty for titik alerts).",
+        ALERT_LABELS,
+    )
+    if engine is None:
+        return [counts, series]
+    tally: Tally[tuple[str, str, str]] = Tally()
+    for active in engine.active():
+        state = active.alert.state.value
+        tally[(active.rule.name, active.rule.severity, state)] += 1
+        labels = active.labels
+        series.add_metric(
+            [active.rule.name, active.rule.severity,
+             *(labels.get(name, "") for name in HOTSPOT_LABELS), labels.get("ap", ""), state],
+            1,
+        )  # fmt: skip
+    for (name, severity, state), count in sorted(tally.items()):
+        counts.add_metric([name, severity, state], count)
+    return [counts, series]

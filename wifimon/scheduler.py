@@ -82,7 +82,7 @@ class JobGroup:
         if self._scheduler.get_job(self._job_id(key)) is not None:
             self._scheduler.remove_job(self._job_id(key))
 
-    def keys(self) -> set[str]:
+    def scheduled_keys(self) -> set[str]:
         prefix = f"{self.name}:"
         return {
             job.id[len(prefix) :] for job in self._scheduler.get_jobs() if job.id.startswith(prefix)
@@ -91,12 +91,12 @@ class JobGroup:
     def reschedule_all(self, interval: float, now: float) -> None:
         """Apply a new interval to every job of the group (state is untouched)."""
         self.interval = interval
-        for key in self.keys():
+        for key in self.scheduled_keys():
             self.add(key, now)
 
     def sync(self, wanted: set[str], changed: set[str], now: float) -> None:
         """Make the scheduled keys equal `wanted`, re-adding `changed` ones."""
-        current = self.keys()
+        current = self.scheduled_keys()
         for key in current - wanted:
             self.remove(key)
         for key in (wanted - current) | (changed & wanted):

@@ -330,7 +330,12 @@ def write_fleet(
         "secrets": secrets,
         "snmp_credentials": credentials,
         "inventory": ["inventory.yaml"],
+        "rules": "rules.yaml",
     }
+    default_rules = resources.files("wifimon.alerts").joinpath("default_rules.yaml")
+    (directory / "rules.yaml").write_text(
+        default_rules.read_text(encoding="utf-8"), encoding="utf-8"
+    )
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
