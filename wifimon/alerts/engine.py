@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
 from wifimon.alerts.expr import Value
@@ -36,11 +37,43 @@ class ActiveAlert:
     labels: dict[str, str]
 
 
+Item = tuple[str, dict[str, Value], dict[str, float]]
+
+
+class Source(Protocol):
+    """Where the engine reads titik and APs: (key, values, when each value was measured)."""
+
+    def items(self, scope: str, now: float) -> Iterable[Item]: ...
+
+    def keys(self) -> set[str]:
+        """Every titik and AP that exists now."""
+        ...
+
+
+class StateSource:
+    """The daemon's state as a rule source."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def keys(self) -> set[str]:
+        return set(self.state.hotspots) | set(self.state.aps)
+
+    def items(self, scope: str, now: float) -> Iterator[Item]:
+        if scope == "hotspot":
+            for hotspot_id in self.state.hotspots:
+                yield (hotspot_id, hotspot_values(self.state, hotspot_id, now),
+                       observed_at(self.state, hotspot_id, now))  # fmt: skip
+        else:
+            for ap_id, ap_state in self.state.aps.items():
+                yield ap_id, ap_values(self.state, ap_state, now), {}
+
+
 class RuleEngine:
     """Owns the alerts and the rules' history; `evaluate(now)` is one cycle."""
 
-    def __init__(self, ruleset: RuleSet, state: State) -> None:
-        self.state = state
+    def __init__(self, ruleset: RuleSet, source: State | Source) -> None:
+        self.source: Source = StateSource(source) if isinstance(source, State) else source
         self.ruleset = ruleset
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
         self.histories: dict[tuple[str, str], History] = {}
@@ -58,16 +91,11 @@ class RuleEngine:
         transitions: list[Transition] = []
         hotspot_rules = [r for r in self.ruleset.rules if r.scope == "hotspot"]
         ap_rules = [r for r in self.ruleset.rules if r.scope == "ap"]
-        if hotspot_rules:
-            for hotspot_id in self.state.hotspots:
-                values = hotspot_values(self.state, hotspot_id, now)
-                stamps = observed_at(self.state, hotspot_id, now)
-                self._run(hotspot_rules, "hotspot", hotspot_id, values, stamps, now, transitions)
-        if ap_rules:
-            for ap_id, ap_state in self.state.aps.items():
-                values = ap_values(self.state, ap_state, now)
-                self._run(ap_rules, "ap", ap_id, values, {}, now, transitions)
-        self._forget_removed()
+        for scope, rules in (("hotspot", hotspot_rules), ("ap", ap_rules)):
+            if rules:
+                for key, values, stamps in self.source.items(scope, now):
+                    self._run(rules, scope, key, values, stamps, now, transitions)
+        self._forget_removed(self.source.keys())
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
@@ -109,9 +137,8 @@ class RuleEngine:
             history = self.histories[(scope, key)] = History(names, keep)
         return history
 
-    def _forget_removed(self) -> None:
+    def _forget_removed(self, alive: set[str]) -> None:
         """Titik and APs that left the inventory take their alerts and history with them."""
-        alive = set(self.state.hotspots) | set(self.state.aps)
         for key in [k for k in self.alerts if k[1] not in alive]:
             del self.alerts[key]
         for key in [k for k in self.histories if k[1] not in alive]:
