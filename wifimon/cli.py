@@ -125,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     rules_check = rules_sub.add_parser("check", help="validate a rules file")
     rules_check.add_argument("file", type=Path)
     rules_check.set_defaults(func=cmd_rules_check)
+    rules_test = rules_sub.add_parser("test", help="run rule unit tests (timelines and alerts)")
+    rules_test.add_argument("file", type=Path)
+    rules_test.set_defaults(func=cmd_rules_test)
 
     demo = sub.add_parser("demo", help="run the daemon against a simulated fleet")
     demo.add_argument("--listen", default="127.0.0.1:9817")
@@ -255,6 +258,20 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
         f"evaluated every {ruleset.evaluation_interval:g} s"
     )
     return 0
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from wifimon.alerts.ruletest import run_file
+
+    logging.getLogger("wifimon.alerts").setLevel(logging.WARNING)  # results, not transitions
+    outcomes = run_file(args.file)
+    for outcome in outcomes:
+        print(f"{'FAIL' if outcome.failures else 'PASS'} {outcome.name}")
+        for failure in outcome.failures:
+            print(f"  {failure}")
+    failed = sum(bool(o.failures) for o in outcomes)
+    print(f"{len(outcomes) - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
