@@ -303,3 +303,57 @@ def test_sigterm_stops_within_seconds(daemon: RunningDaemon) -> None:
     assert daemon.process.wait(timeout=10) == 0
     assert time.monotonic() - started < 6
     assert "stopped" in daemon.log.read_text()
+
+
+def test_alerts_survive_sigkill(tmp_path: Path) -> None:
+    """A daemon killed with SIGKILL while an alert is pending restarts with the same alert and
+    the same timer: it neither forgets the alert nor starts its `for` again."""
+    simulator = Simulator(tmp_path / "recordings")
+    listen = f"127.0.0.1:{free_tcp_port()}"
+    config = write_fleet(tmp_path, simulator.port, listen, 2.0)
+    data = yaml.safe_load(config.read_text())
+    rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    rules["evaluation_interval"] = "2s"
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules))
+    config.write_text(yaml.safe_dump(data))
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
+
+    def start() -> RunningDaemon:
+        log = tmp_path / "wifimon.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "wifimon.cli", "run", "--config", str(config)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        d = RunningDaemon(tmp_path, listen, process, log)
+        d.wait_for(lambda: _ready(d), what="/-/ready")
+        return d
+
+    def since(d: RunningDaemon) -> float | None:
+        return d.value(
+            "wifimon_alert_since_timestamp_seconds", alertname="TitikMati", hotspot="jt-crc-04"
+        )
+
+    first = start()
+    try:
+        first.wait_for(lambda: since(first) is not None, timeout=40, what="a pending alert")
+        before = since(first)
+        first.wait_for(lambda: (tmp_path / "data" / "alerts.json").exists(), what="saved state")
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        second = start()
+        try:
+            assert since(second) == before  # restored before any new evaluation ran
+            time.sleep(5)
+            assert since(second) == before  # and the timer was not restarted
+            assert "alerts restored count=" in second.log.read_text()
+        finally:
+            second.process.terminate()
+            second.process.wait(timeout=10)
+    finally:
+        if first.process.poll() is None:
+            first.process.kill()
+        loop.run_until_complete(simulator.stop())
+        loop.close()

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from wifimon import config as config_module
 from wifimon.alerts.engine import RuleEngine
+from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
 from wifimon.errors import ConfigError
 from wifimon.exposition import render
@@ -91,7 +92,12 @@ class Daemon:
         self.throughput_jobs = self.scheduler.group(
             "throughput", self._quiet(self._throughput_job), probes.throughput.interval_seconds
         )
+        self.alert_store = AlertStore(self.config.data_dir)
+        self._saved_alerts: list[dict[str, object]] | None = None
         self.engine = RuleEngine(self.config.rules, self.state) if self.config.rules else None
+        if self.engine is not None:
+            restored = self.engine.restore(self.alert_store.load())
+            log.info("alerts restored count=%d", restored)
         self.rule_jobs = self.scheduler.group(
             "rules",
             self._quiet(self._rules_job),
@@ -217,7 +223,15 @@ class Daemon:
     async def _rules_job(self, _key: str, _first_run: float) -> None:
         """One evaluation cycle of the alert rules (off the loop: it walks the whole fleet)."""
         if self.engine is not None:
-            await asyncio.to_thread(self.engine.evaluate, time.time())
+            await asyncio.to_thread(self._evaluate_and_save, self.engine)
+
+    def _evaluate_and_save(self, engine: RuleEngine) -> None:
+        """One cycle; the alert file is rewritten when any alert or timer changed."""
+        engine.evaluate(time.time())
+        snapshot = engine.snapshot()
+        if snapshot != self._saved_alerts:
+            self.alert_store.save(snapshot)
+            self._saved_alerts = snapshot
 
     async def _icmp_job(self, hotspot_id: str, first_run: float) -> None:
         await self.probes.reachability(hotspot_id)

@@ -458,18 +458,24 @@ def alert_families(engine: RuleEngine | None) -> list[Family]:
         "1 for every pending or firing alert (ap is empty for titik alerts).",
         ALERT_LABELS,
     )
+    since = gauge(
+        "wifimon_alert_since_timestamp_seconds",
+        "When the condition of a pending or firing alert started to hold.",
+        ALERT_LABELS,
+    )
     if engine is None:
-        return [counts, series]
+        return [counts, series, since]
     tally: Tally[tuple[str, str, str]] = Tally()
     for active in engine.active():
         state = active.alert.state.value
         tally[(active.rule.name, active.rule.severity, state)] += 1
         labels = active.labels
-        series.add_metric(
-            [active.rule.name, active.rule.severity,
-             *(labels.get(name, "") for name in HOTSPOT_LABELS), labels.get("ap", ""), state],
-            1,
-        )  # fmt: skip
+        values = [active.rule.name, active.rule.severity,
+                  *(labels.get(name, "") for name in HOTSPOT_LABELS), labels.get("ap", ""),
+                  state]  # fmt: skip
+        series.add_metric(values, 1)
+        if active.alert.active_since is not None:
+            since.add_metric(values, active.alert.active_since)
     for (name, severity, state), count in sorted(tally.items()):
         counts.add_metric([name, severity, state], count)
-    return [counts, series]
+    return [counts, series, since]

@@ -82,3 +82,28 @@ def test_removed_titik_take_their_alerts_with_them() -> None:
     state.apply_inventory(inventory("ap9", hotspot="jt-cbu-01"))
     engine.evaluate(60.0)
     assert all(key[1] in {"jt-cbu-01", "ap9"} for key in engine.alerts)
+
+
+def test_restored_alert_is_held_while_the_titik_is_unknown_then_keeps_its_timer() -> None:
+    state = State(inventory("ap1"), down_after_failures=1)
+    engine = RuleEngine(RULES, state)
+    state.record(ApSample(ap_id="ap1", timestamp=0.0, reachable=False))
+    engine.evaluate(0.0)
+    saved = engine.snapshot()
+    restarted_state = State(inventory("ap1"), down_after_failures=1)  # nothing polled yet
+    restarted = RuleEngine(RULES, restarted_state)
+    assert restarted.restore(saved) == 2
+    assert restarted.evaluate(120.0) == []  # unknown: held, not cleared
+    restarted_state.record(ApSample(ap_id="ap1", timestamp=150.0, reachable=False))
+    assert fired(restarted.evaluate(300.0), "TitikMati") == ["jp-glr-01"]  # 5 min after 0
+
+
+def test_store_round_trip_and_damaged_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from wifimon.alerts.store import AlertStore
+
+    store = AlertStore(tmp_path)
+    assert store.load() == []
+    store.save([{"rule": "TitikMati", "key": "x", "state": "pending", "active_since": 1.0}])
+    assert store.load()[0]["active_since"] == 1.0
+    store.path.write_text("{not json")
+    assert store.load() == []

@@ -38,8 +38,8 @@ def hotspot_values(state: State, hotspot_id: str, now: float) -> dict[str, Value
     successes = [ap.last_success for ap in aps if ap.last_success is not None]
     values: dict[str, Value] = {
         **_identity(hotspot),
-        "status": view.status.value,
-        "up": view.status == Status.UP,
+        "status": _status(view.status),
+        "up": None if view.status == Status.UNKNOWN else view.status == Status.UP,
         "clients": None if view.clients is None else float(view.clients),
         "utilisation": view.utilisation,
         "aps_total": float(len(aps)),
@@ -71,8 +71,8 @@ def ap_values(state: State, ap_state: ApState, now: float) -> dict[str, Value]:
     return {
         **_identity(hotspot),
         "ap": ap_state.ap.id,
-        "status": ap_state.status.value,
-        "up": ap_state.status == Status.UP,
+        "status": _status(ap_state.status),
+        "up": None if ap_state.status == Status.UNKNOWN else ap_state.status == Status.UP,
         "clients": None if ap_state.clients is None else float(ap_state.clients),
         "uptime_seconds": sample.uptime_seconds if sample else None,
         "reboots": float(ap_state.reboots_total),
@@ -81,6 +81,11 @@ def ap_values(state: State, ap_state: ApState, now: float) -> dict[str, Value]:
         "cpu_percent": sample.cpu_percent if sample else None,
         "memory_percent": sample.memory_percent if sample else None,
     }
+
+
+def _status(status: Status) -> str | None:
+    """`up` or `down`; unknown (not polled yet, e.g. just after a restart) is null."""
+    return None if status == Status.UNKNOWN else status.value
 
 
 def _mbps(bps: float | None) -> float | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
 from wifimon.alerts.rules import Rule, RuleSet
+from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.state import State
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,11 @@ class RuleEngine:
         history = self._history(scope, key)
         history.add(now, values, stamps)
         for rule in rules:
-            condition = rule.expr.is_true(values, history)
+            outcome = rule.expr.evaluate(values, history)
+            condition = outcome is True
             active = self.alerts.get((rule.name, key))
+            if active is not None and outcome is None:
+                continue  # unknown (no data yet, e.g. after a restart): hold, do not clear
             if active is None:
                 if not condition:
                     continue
@@ -143,6 +147,32 @@ class RuleEngine:
             del self.alerts[key]
         for key in [k for k in self.histories if k[1] not in alive]:
             del self.histories[key]
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every alert with its timers and labels, for the store."""
+        return [
+            {"rule": rule, "key": key, "labels": active.labels, **alert_to_dict(active.alert)}
+            for (rule, key), active in self.alerts.items()
+        ]
+
+    def restore(self, records: list[dict[str, Any]]) -> int:
+        """Alerts saved by an earlier run (for rules that still exist); returns how many."""
+        rules = {rule.name: rule for rule in self.ruleset.rules}
+        restored = 0
+        for record in records:
+            rule = rules.get(record.get("rule", ""))
+            if rule is None or not isinstance(record.get("key"), str):
+                continue
+            try:
+                alert = alert_from_dict(record)
+            except (KeyError, ValueError, TypeError):
+                continue
+            key = record["key"]
+            self.alerts[(rule.name, key)] = ActiveAlert(
+                rule, key, alert, dict(record.get("labels", {}))
+            )
+            restored += 1
+        return restored
 
     def active(self) -> Iterator[ActiveAlert]:
         """Pending and firing alerts (resolved ones are kept for their history only)."""
