@@ -129,6 +129,13 @@ def _parser() -> argparse.ArgumentParser:
     rules_test.add_argument("file", type=Path)
     rules_test.set_defaults(func=cmd_rules_test)
 
+    api = sub.add_parser("api", help="API helpers")
+    api_sub = api.add_subparsers(required=True, metavar="ACTION")
+    token = api_sub.add_parser("new-token", help="make a bearer token and the hash for the config")
+    token.add_argument("--name", required=True)
+    token.add_argument("--role", required=True)
+    token.set_defaults(func=cmd_api_new_token)
+
     demo = sub.add_parser("demo", help="run the daemon against a simulated fleet")
     demo.add_argument("--listen", default="127.0.0.1:9817")
     demo.add_argument("--interval", type=float, default=15.0)
@@ -272,6 +279,16 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     failed = sum(bool(o.failures) for o in outcomes)
     print(f"{len(outcomes) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def cmd_api_new_token(args: argparse.Namespace) -> int:
+    from wifimon.api_auth import new_token
+
+    token, digest = new_token()
+    print(f"token (give it to the user, it is not stored): {token}")
+    print("config (under api: tokens:):")
+    print(f"  - {{name: {args.name}, role: {args.role}, sha256: {digest}}}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

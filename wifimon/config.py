@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from wifimon.alerts.rules import RuleSet, load_rules
+from wifimon.api_auth import ApiSettings
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
@@ -190,6 +191,7 @@ class ConfigModel(_Strict):
     profiles_dirs: list[str] = Field(default_factory=list)
     inventory: list[str] = Field(default_factory=list)
     rules: str | None = None
+    api: ApiSettings = ApiSettings()
 
     @field_validator("inventory", "profiles_dirs", mode="before")
     @classmethod

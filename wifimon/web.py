@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from wifimon.api import DAEMON_KEY, add_routes
 from wifimon.errors import ConfigError
 
 if TYPE_CHECKING:
     from wifimon.daemon import Daemon
 
 log = logging.getLogger(__name__)
-DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
 
 
 def build_app(daemon: Daemon) -> web.Application:
@@ -25,6 +25,7 @@ def build_app(daemon: Daemon) -> web.Application:
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
     app.router.add_post("/-/reload", reload)
+    add_routes(app)
     return app
 
 

@@ -1,0 +1,119 @@
+"""/api/v1/alerts behind bearer tokens: 401 without, 403 for the wrong role, filters, 400s."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+
+from wifimon.api_auth import hash_token
+from wifimon.daemon import Daemon
+from wifimon.demo.fleet import write_fleet
+from wifimon.measurements import ApSample
+from wifimon.web import build_app
+
+NOC, AUDITOR, READER = "noc-secret-token", "auditor-secret-token", "reader-secret-token"
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Daemon]]:
+    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
+    data = yaml.safe_load(config.read_text())
+    data["api"] = {
+        "roles": {
+            "noc": ["alerts:read", "alerts:ack"],
+            "auditor": ["reports:read"],
+            "reader": ["alerts:read"],
+        },
+        "tokens": [
+            {"name": "noc-desk", "role": "noc", "sha256": hash_token(NOC)},
+            {"name": "inspektorat", "role": "auditor", "sha256": hash_token(AUDITOR)},
+            {"name": "camat", "role": "reader", "sha256": hash_token(READER)},
+        ],
+    }
+    config.write_text(yaml.safe_dump(data))
+    daemon = Daemon(config)
+    for ap in ("jt-crc-04-a", "jp-glr-02-a"):
+        daemon.state.record(ApSample(ap_id=ap, timestamp=0.0, reachable=False))
+        daemon.state.record(ApSample(ap_id=ap, timestamp=1.0, reachable=False))
+    assert daemon.engine is not None
+    daemon.engine.evaluate(10.0)
+    daemon.engine.evaluate(400.0)  # TitikMati and ApMati fire after 5 minutes
+    client = TestClient(TestServer(build_app(daemon)))
+    await client.start_server()
+    yield client, daemon
+    await client.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_no_token_is_401_with_no_data(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    for headers in ({}, bearer("wrong"), {"Authorization": "Basic abc"}):
+        response = await client.get("/api/v1/alerts", headers=headers)
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "alerts" not in await response.json()
+
+
+async def test_role_without_permission_is_403(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = await client.get("/api/v1/alerts", headers=bearer(AUDITOR))
+    assert response.status == 403
+    assert (await response.json())["error"] == "this token's role may not alerts:read"
+
+
+async def test_alerts_with_filters(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = await client.get("/api/v1/alerts", headers=bearer(NOC))
+    assert response.status == 200
+    alerts = (await response.json())["alerts"]
+    firing = {
+        (a["alertname"], a["labels"].get("hotspot")) for a in alerts if a["state"] == "firing"
+    }
+    assert ("TitikMati", "jt-crc-04") in firing and ("TitikMati", "jp-glr-02") in firing
+    response = await client.get(
+        "/api/v1/alerts?state=firing&kelurahan=Galur&alertname=TitikMati", headers=bearer(READER)
+    )
+    (only,) = (await response.json())["alerts"]
+    assert only["labels"]["hotspot"] == "jp-glr-02" and only["severity"] == "critical"
+    assert only["fired_at"] == 400.0 and only["active_since"] == 10.0
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("?state=burning", "state must be pending or firing"),
+        ("?colour=red", "unknown filter 'colour'"),
+    ],
+)
+async def test_bad_queries_are_400(api, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = await client.get(f"/api/v1/alerts{query}", headers=bearer(NOC))
+    assert response.status == 400
+    assert message in (await response.json())["error"]
+
+
+async def test_metrics_and_health_stay_open(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    assert (await client.get("/-/healthy")).status == 200
+    body = await (await client.get("/metrics")).text()
+    assert 'wifimon_alert{alertname="TitikMati"' in body
+    assert NOC not in body and hash_token(NOC) not in body
+
+
+def test_token_role_must_exist(tmp_path: Path) -> None:
+    from wifimon import config as config_module
+    from wifimon.errors import ConfigError
+
+    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
+    data = yaml.safe_load(config.read_text())
+    data["api"] = {"tokens": [{"name": "x", "role": "mayor", "sha256": "0" * 64}]}
+    config.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="undefined role 'mayor'"):
+        config_module.load(config)
