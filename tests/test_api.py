@@ -16,6 +16,7 @@ from wifimon.measurements import ApSample
 from wifimon.web import build_app
 
 NOC, AUDITOR, READER = "noc-secret-token", "auditor-secret-token", "reader-secret-token"
+NOC_WRITER = "noc-writer-token"
 
 
 @pytest.fixture
@@ -27,11 +28,13 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Daemon]]:
             "noc": ["alerts:read", "alerts:ack"],
             "auditor": ["reports:read"],
             "reader": ["alerts:read"],
+            "noc_admin": ["alerts:read", "silences:read", "silences:write"],
         },
         "tokens": [
             {"name": "noc-desk", "role": "noc", "sha256": hash_token(NOC)},
             {"name": "inspektorat", "role": "auditor", "sha256": hash_token(AUDITOR)},
             {"name": "camat", "role": "reader", "sha256": hash_token(READER)},
+            {"name": "noc-admin", "role": "noc_admin", "sha256": hash_token(NOC_WRITER)},
         ],
     }
     config.write_text(yaml.safe_dump(data))
@@ -117,3 +120,54 @@ def test_token_role_must_exist(tmp_path: Path) -> None:
     config.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError, match="undefined role 'mayor'"):
         config_module.load(config)
+
+
+async def test_silences_over_the_api_mark_alerts(api) -> None:  # type: ignore[no-untyped-def]
+    client, daemon = api
+    body = {
+        "matchers": {"kelurahan": "Galur"},
+        "author": "Budi (NOC)",
+        "reason": "gangguan PLN di Galur",
+        "duration": "2h",
+    }
+    assert (await client.post("/api/v1/silences", json=body, headers=bearer(READER))).status == 403
+    response = await client.post("/api/v1/silences", json=body, headers=bearer(NOC_WRITER))
+    assert response.status == 201
+    silence_id = (await response.json())["id"]
+    listed = await (await client.get("/api/v1/silences", headers=bearer(NOC_WRITER))).json()
+    assert [(s["id"], s["state"]) for s in listed["silences"]] == [(silence_id, "active")]
+    daemon._evaluate_and_save(daemon.engine)
+    alerts = (await (await client.get("/api/v1/alerts", headers=bearer(NOC))).json())["alerts"]
+    by_hotspot = {
+        a["labels"].get("hotspot"): a["silenced_by"]
+        for a in alerts
+        if a["alertname"] == "TitikMati"
+    }
+    assert by_hotspot == {"jp-glr-02": silence_id, "jt-crc-04": None}
+    response = await client.delete(f"/api/v1/silences/{silence_id}", headers=bearer(NOC_WRITER))
+    assert response.status == 200
+    assert (await client.delete("/api/v1/silences/nope", headers=bearer(NOC_WRITER))).status == 404
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (
+            {"matchers": {"colour": "red"}, "author": "a", "reason": "r", "duration": "1h"},
+            "cannot match on 'colour'",
+        ),
+        (
+            {"matchers": {"hotspot": "x"}, "author": "a", "reason": "r"},
+            "either a duration or a weekly window",
+        ),
+        (
+            {"matchers": {"hotspot": "x"}, "author": "a", "reason": "r", "ttl": "1h"},
+            "unknown field 'ttl'",
+        ),
+    ],
+)
+async def test_bad_silences_are_400(api, body, message: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = await client.post("/api/v1/silences", json=body, headers=bearer(NOC_WRITER))
+    assert response.status == 400
+    assert message in (await response.json())["error"]

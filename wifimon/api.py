@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from wifimon.alerts.lifecycle import AlertState
+from wifimon.alerts.silences import Weekly
 from wifimon.api_auth import permissions_of
+from wifimon.errors import ConfigError
 
 if TYPE_CHECKING:
     from wifimon.daemon import Daemon
@@ -70,10 +74,59 @@ async def list_alerts(request: web.Request) -> web.Response:
             "active_since": active.alert.active_since,
             "fired_at": active.alert.fired_at,
             "flapping": active.alert.flapping,
+            "silenced_by": active.silenced_by,
         })  # fmt: skip
     alerts.sort(key=lambda a: (a["state"] != "firing", a["alertname"], a["labels"].get("hotspot")))
     return web.json_response({"alerts": alerts})
 
 
+@requires("silences:read")
+async def list_silences(request: web.Request) -> web.Response:
+    """Every silence with its state now (active, pending, expired)."""
+    daemon: Daemon = request.app[DAEMON_KEY]
+    now = time.time()
+    items = [{**s.model_dump(mode="json"), "state": s.state(now)} for s in daemon.silences.load()]
+    return web.json_response({"silences": items})
+
+
+@requires("silences:write")
+async def add_silence(request: web.Request) -> web.Response:
+    """POST {matchers, author, reason, duration | weekly {days, start, duration}, maintenance}."""
+    daemon: Daemon = request.app[DAEMON_KEY]
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "the body must be JSON")
+    if not isinstance(body, dict):
+        return error(400, "the body must be a JSON object")
+    unknown = set(body) - {"matchers", "author", "reason", "duration", "weekly", "maintenance",
+                           "starts_at", "until"}  # fmt: skip
+    if unknown:
+        return error(400, f"unknown field {sorted(unknown)[0]!r}")
+    try:
+        weekly = Weekly.model_validate(body["weekly"]) if body.get("weekly") else None
+        silence = daemon.silences.add(
+            dict(body.get("matchers") or {}), str(body.get("author", "")),
+            str(body.get("reason", "")), time.time(), duration=body.get("duration"),
+            starts_at=body.get("starts_at"), weekly=weekly, until=body.get("until"),
+            maintenance=bool(body.get("maintenance", False)))  # fmt: skip
+    except (ConfigError, ValidationError, TypeError) as exc:
+        return error(400, str(exc).splitlines()[0])
+    return web.json_response(silence.model_dump(mode="json"), status=201)
+
+
+@requires("silences:write")
+async def expire_silence(request: web.Request) -> web.Response:
+    daemon: Daemon = request.app[DAEMON_KEY]
+    try:
+        silence = daemon.silences.expire(request.match_info["id"], time.time())
+    except ConfigError as exc:
+        return error(404, str(exc))
+    return web.json_response(silence.model_dump(mode="json"))
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/silences", list_silences)
+    app.router.add_post("/api/v1/silences", add_silence)
+    app.router.add_delete("/api/v1/silences/{id}", expire_silence)
     app.router.add_get("/api/v1/alerts", list_alerts)

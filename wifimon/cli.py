@@ -129,6 +129,39 @@ def _parser() -> argparse.ArgumentParser:
     rules_test.add_argument("file", type=Path)
     rules_test.set_defaults(func=cmd_rules_test)
 
+    silence = sub.add_parser("silence", help="silences and maintenance windows")
+    silence_sub = silence.add_subparsers(required=True, metavar="ACTION")
+    add = silence_sub.add_parser("add", help="silence alerts matching labels")
+    add.add_argument("--config", required=True, type=Path)
+    add.add_argument(
+        "--match",
+        action="append",
+        required=True,
+        metavar="LABEL=VALUE",
+        help="label=value or label=~regex; repeat for several",
+    )
+    add.add_argument("--author", required=True)
+    add.add_argument("--reason", required=True)
+    add.add_argument("--duration", help="one-off, e.g. 2h")
+    add.add_argument("--start", help="one-off start in WIB, YYYY-MM-DD HH:MM (default: now)")
+    add.add_argument("--weekly", metavar="DAYS", help="e.g. sun or mon,thu (WIB)")
+    add.add_argument("--at", help="weekly start HH:MM (WIB)")
+    add.add_argument("--for", dest="length", help="weekly length, e.g. 4h")
+    add.add_argument(
+        "--maintenance",
+        action="store_true",
+        help="planned maintenance: reports leave this time out",
+    )
+    add.set_defaults(func=cmd_silence_add)
+    listing = silence_sub.add_parser("list", help="list silences")
+    listing.add_argument("--config", required=True, type=Path)
+    listing.add_argument("--all", action="store_true", help="include expired ones")
+    listing.set_defaults(func=cmd_silence_list)
+    expire = silence_sub.add_parser("expire", help="end a silence now")
+    expire.add_argument("--config", required=True, type=Path)
+    expire.add_argument("id")
+    expire.set_defaults(func=cmd_silence_expire)
+
     api = sub.add_parser("api", help="API helpers")
     api_sub = api.add_subparsers(required=True, metavar="ACTION")
     token = api_sub.add_parser("new-token", help="make a bearer token and the hash for the config")
@@ -279,6 +312,73 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     failed = sum(bool(o.failures) for o in outcomes)
     print(f"{len(outcomes) - failed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def _silence_store(config_path: Path) -> Any:
+    from wifimon import config as config_module
+    from wifimon.alerts.silences import SilenceStore
+
+    return SilenceStore(config_module.load(config_path).data_dir)
+
+
+def cmd_silence_add(args: argparse.Namespace) -> int:
+    import time
+    from datetime import datetime
+
+    from pydantic import ValidationError
+
+    from wifimon.alerts.silences import WIB, Weekly, parse_matchers
+
+    store = _silence_store(args.config)
+    weekly = None
+    if args.weekly:
+        if not (args.at and args.length):
+            raise ConfigError("--weekly needs --at HH:MM and --for DURATION")
+        try:
+            weekly = Weekly(days=args.weekly.split(","), start=args.at, duration=args.length)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(p) for p in problem["loc"])
+            raise ConfigError(f"--weekly/--at/--for: {field}: {problem['msg']}") from exc
+    start = None
+    if args.start:
+        try:
+            start = datetime.fromisoformat(args.start).replace(tzinfo=WIB).timestamp()
+        except ValueError as exc:
+            raise ConfigError(f"--start {args.start!r}: expected YYYY-MM-DD HH:MM") from exc
+    silence = store.add(parse_matchers(args.match), args.author, args.reason, time.time(),
+                        duration=args.duration, starts_at=start, weekly=weekly,
+                        maintenance=args.maintenance)  # fmt: skip
+    print(f"silence {silence.id} added")
+    return 0
+
+
+def cmd_silence_list(args: argparse.Namespace) -> int:
+    import time
+    from datetime import datetime
+
+    from wifimon.alerts.silences import WIB
+
+    now = time.time()
+    for s in _silence_store(args.config).load():
+        state = s.state(now)
+        if state == "expired" and not args.all:
+            continue
+        matchers = ",".join(f"{k}={v}" for k, v in s.matchers.items())
+        when = (f"weekly {','.join(s.weekly.days)} {s.weekly.start} for {s.weekly.duration}"
+                if s.weekly else "until " + (datetime.fromtimestamp(s.ends_at, WIB).strftime(
+                    "%Y-%m-%d %H:%M WIB") if s.ends_at else "expired"))  # fmt: skip
+        kind = " maintenance" if s.maintenance else ""
+        print(f"{s.id} {state}{kind} {matchers} {when} by {s.author}: {s.reason}")
+    return 0
+
+
+def cmd_silence_expire(args: argparse.Namespace) -> int:
+    import time
+
+    silence = _silence_store(args.config).expire(args.id, time.time())
+    print(f"silence {silence.id} expired")
+    return 0
 
 
 def cmd_api_new_token(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from wifimon import config as config_module
 from wifimon.alerts.engine import RuleEngine
+from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
 from wifimon.errors import ConfigError
@@ -93,6 +94,8 @@ class Daemon:
             "throughput", self._quiet(self._throughput_job), probes.throughput.interval_seconds
         )
         self.alert_store = AlertStore(self.config.data_dir)
+        self.silences = SilenceStore(self.config.data_dir)
+        self._silence_list: list[Silence] = []
         self._saved_alerts: list[dict[str, object]] | None = None
         self.engine = RuleEngine(self.config.rules, self.state) if self.config.rules else None
         if self.engine is not None:
@@ -227,7 +230,11 @@ class Daemon:
 
     def _evaluate_and_save(self, engine: RuleEngine) -> None:
         """One cycle; the alert file is rewritten when any alert or timer changed."""
-        engine.evaluate(time.time())
+        try:
+            self._silence_list = self.silences.load()
+        except ConfigError as exc:
+            log.error("silences not reloaded, keeping the previous ones: %s", exc)
+        engine.evaluate(time.time(), self._silence_list)
         snapshot = engine.snapshot()
         if snapshot != self._saved_alerts:
             self.alert_store.save(snapshot)

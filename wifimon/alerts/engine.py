@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -11,6 +11,7 @@ from wifimon.alerts.context import History, ap_values, hotspot_values, observed_
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
 from wifimon.alerts.rules import Rule, RuleSet
+from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.state import State
 
@@ -36,6 +37,7 @@ class ActiveAlert:
     key: str
     alert: Alert
     labels: dict[str, str]
+    silenced_by: str | None = None  # id of the active silence matching it, if any
 
 
 Item = tuple[str, dict[str, Value], dict[str, float]]
@@ -87,8 +89,8 @@ class RuleEngine:
         self.ruleset = ruleset
         self.histories.clear()
 
-    def evaluate(self, now: float) -> list[Transition]:
-        """Run every rule on every titik and AP once."""
+    def evaluate(self, now: float, silences: Sequence[Silence] = ()) -> list[Transition]:
+        """Run every rule on every titik and AP once; mark alerts under an active silence."""
         transitions: list[Transition] = []
         hotspot_rules = [r for r in self.ruleset.rules if r.scope == "hotspot"]
         ap_rules = [r for r in self.ruleset.rules if r.scope == "ap"]
@@ -97,6 +99,9 @@ class RuleEngine:
                 for key, values, stamps in self.source.items(scope, now):
                     self._run(rules, scope, key, values, stamps, now, transitions)
         self._forget_removed(self.source.keys())
+        for active in self.alerts.values():
+            silence = silenced_by(list(silences), active.labels, now) if silences else None
+            active.silenced_by = silence.id if silence else None
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
