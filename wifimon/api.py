@@ -75,6 +75,7 @@ async def list_alerts(request: web.Request) -> web.Response:
             "fired_at": active.alert.fired_at,
             "flapping": active.alert.flapping,
             "silenced_by": active.silenced_by,
+            "inhibited_by": active.inhibited_by,
         })  # fmt: skip
     alerts.sort(key=lambda a: (a["state"] != "firing", a["alertname"], a["labels"].get("hotspot")))
     return web.json_response({"alerts": alerts})

@@ -443,7 +443,9 @@ class _ApFamilies:
         return [v for v in vars(self).values() if isinstance(v, Family)]
 
 
-ALERT_LABELS = ["alertname", "severity", *HOTSPOT_LABELS, "ap", "alertstate", "silenced"]
+ALERT_LABELS = [
+    "alertname", "severity", *HOTSPOT_LABELS, "ap", "alertstate", "silenced", "inhibited",
+]  # fmt: skip
 
 
 def alert_families(engine: RuleEngine | None) -> list[Family]:
@@ -472,7 +474,8 @@ def alert_families(engine: RuleEngine | None) -> list[Family]:
         labels = active.labels
         values = [active.rule.name, active.rule.severity,
                   *(labels.get(name, "") for name in HOTSPOT_LABELS), labels.get("ap", ""),
-                  state, "true" if active.silenced_by else "false"]  # fmt: skip
+                  state, "true" if active.silenced_by else "false",
+                  "true" if active.inhibited_by else "false"]  # fmt: skip
         series.add_metric(values, 1)
         if active.alert.active_since is not None:
             since.add_metric(values, active.alert.active_since)

@@ -107,3 +107,31 @@ def test_store_round_trip_and_damaged_file(tmp_path) -> None:  # type: ignore[no
     assert store.load()[0]["active_since"] == 1.0
     store.path.write_text("{not json")
     assert store.load() == []
+
+
+def test_a_titik_that_is_down_inhibits_its_other_alerts() -> None:
+    state = State(inventory("ap1"), down_after_failures=1)
+    engine = RuleEngine(RULES, state)
+    state.record(_clients_sample("ap1", 0.0, 5))
+    for at, mbps in ((0.0, 40.0), (900.0, 41.0)):
+        state.record_probe("jp-glr-01", ProbeResult("http", "u", True, at, download_bps=mbps * 1e6))
+        engine.evaluate(at + 1)
+    slow = engine.alerts[("TitikLambat", "jp-glr-01")]
+    assert slow.alert.state == AlertState.FIRING and slow.inhibited_by is None
+    state.record(ApSample(ap_id="ap1", timestamp=1000.0, reachable=False))
+    engine.evaluate(1000.0)
+    engine.evaluate(1301.0)  # down for five minutes: TitikMati fires
+    assert slow.inhibited_by == "TitikMati(jp-glr-01)"
+    assert engine.alerts[("ApMati", "ap1")].inhibited_by == "TitikMati(jp-glr-01)"
+    assert engine.alerts[("TitikMati", "jp-glr-01")].inhibited_by is None
+
+
+def test_inhibit_must_name_existing_rules() -> None:
+    import pytest
+
+    from wifimon.alerts.rules import parse_rules
+    from wifimon.errors import ConfigError
+
+    text = "rules:\n  - {name: A, expr: up == false}\ninhibit:\n  - {source: A, target: [B]}\n"
+    with pytest.raises(ConfigError, match=r"rules.yaml:4: inhibit\[0\]: unknown rule 'B'"):
+        parse_rules(text, "rules.yaml")

@@ -38,6 +38,7 @@ class ActiveAlert:
     alert: Alert
     labels: dict[str, str]
     silenced_by: str | None = None  # id of the active silence matching it, if any
+    inhibited_by: str | None = None  # the firing alert that holds this one back, if any
 
 
 Item = tuple[str, dict[str, Value], dict[str, float]]
@@ -102,6 +103,7 @@ class RuleEngine:
         for active in self.alerts.values():
             silence = silenced_by(list(silences), active.labels, now) if silences else None
             active.silenced_by = silence.id if silence else None
+        self._inhibit()
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
@@ -137,6 +139,22 @@ class RuleEngine:
                                               active.alert.flapping))  # fmt: skip
             if active.alert.state == AlertState.INACTIVE:
                 del self.alerts[(rule.name, key)]
+
+    def _inhibit(self) -> None:
+        """Mark alerts held back by a firing source alert with the same `equal` labels."""
+        firing = [a for a in self.alerts.values() if a.alert.state == AlertState.FIRING]
+        for active in self.alerts.values():
+            active.inhibited_by = None
+            for inhibition in self.ruleset.inhibitions:
+                if active.rule.name not in inhibition.targets:
+                    continue
+                for source in firing:
+                    if source.rule.name == inhibition.source and all(
+                        source.labels.get(name) == active.labels.get(name)
+                        for name in inhibition.equal
+                    ):
+                        active.inhibited_by = f"{source.rule.name}({source.key})"
+                        break
 
     def _history(self, scope: str, key: str) -> History:
         history = self.histories.get((scope, key))

@@ -60,11 +60,22 @@ class RuleModel(BaseModel):
         return labels
 
 
+class InhibitModel(BaseModel):
+    """While a `source` alert fires, `target` alerts with the same `equal` labels are held."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    target: list[str] = Field(min_length=1)
+    equal: list[str] = Field(default_factory=lambda: ["hotspot"], min_length=1)
+
+
 class RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     evaluation_interval: str = Field(default="15s", pattern=DURATION)
     rules: list[RuleModel] = Field(default_factory=list)
+    inhibit: list[InhibitModel] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,18 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Inhibition:
+    source: str
+    targets: frozenset[str]
+    equal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
     evaluation_interval: float
     path: Path | None = None
+    inhibitions: tuple[Inhibition, ...] = ()
 
     def history_names(self, scope: Scope) -> frozenset[str]:
         names: set[str] = set()
@@ -126,7 +145,15 @@ def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:
         seen.add(rule.name)
         rules.append(_compile(rule, index, source))
     interval = parse_duration(model.evaluation_interval)
-    return RuleSet(tuple(rules), interval, path)
+    inhibitions = []
+    for index, inhibit in enumerate(model.inhibit):
+        for name in (inhibit.source, *inhibit.target):
+            if name not in seen:
+                where = source.where(("inhibit", index))
+                raise ConfigError(f"{where}: inhibit[{index}]: unknown rule {name!r}")
+        inhibitions.append(Inhibition(inhibit.source, frozenset(inhibit.target),
+                                      tuple(inhibit.equal)))  # fmt: skip
+    return RuleSet(tuple(rules), interval, path, tuple(inhibitions))
 
 
 def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
