@@ -142,19 +142,25 @@ class RuleEngine:
 
     def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels."""
-        firing = [a for a in self.alerts.values() if a.alert.state == AlertState.FIRING]
+        sources: dict[tuple[str, tuple[str | None, ...]], ActiveAlert] = {}
+        for inhibition in self.ruleset.inhibitions:
+            for active in self.alerts.values():
+                if (
+                    active.rule.name == inhibition.source
+                    and active.alert.state == AlertState.FIRING
+                ):
+                    values = tuple(active.labels.get(name) for name in inhibition.equal)
+                    sources.setdefault((inhibition.source, values), active)
         for active in self.alerts.values():
             active.inhibited_by = None
             for inhibition in self.ruleset.inhibitions:
                 if active.rule.name not in inhibition.targets:
                     continue
-                for source in firing:
-                    if source.rule.name == inhibition.source and all(
-                        source.labels.get(name) == active.labels.get(name)
-                        for name in inhibition.equal
-                    ):
-                        active.inhibited_by = f"{source.rule.name}({source.key})"
-                        break
+                values = tuple(active.labels.get(name) for name in inhibition.equal)
+                source = sources.get((inhibition.source, values))
+                if source is not None:
+                    active.inhibited_by = f"{source.rule.name}({source.key})"
+                    break
 
     def _history(self, scope: str, key: str) -> History:
         history = self.histories.get((scope, key))
