@@ -34,6 +34,31 @@ class RunningDaemon:
     ) -> None:
         self.workdir, self.listen, self.process, self.log = workdir, listen, process, log
 
+    @classmethod
+    def spawn(
+        cls, config: Path, listen: str, log: Path, *run_args: str, log_level: str = "info"
+    ) -> RunningDaemon:
+        """`wifimon run` on `config` as a real process, its output appended to `log`."""
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "wifimon.cli",
+                    "--log-level",
+                    log_level,
+                    "run",
+                    "--config",
+                    str(config),
+                    "--listen",
+                    listen,
+                    *run_args,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(config.parent, listen, process, log)
+
     def url(self, path: str) -> str:
         return f"http://{self.listen}{path}"
 
@@ -91,23 +116,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
     config = write_fleet(workdir, simulator.port, listen, INTERVAL)
     loop = asyncio.new_event_loop()
     loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
-    log = workdir / "wifimon.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wifimon.cli",
-                "--log-level",
-                "debug",
-                "run",
-                "--config",
-                str(config),
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    running = RunningDaemon(workdir, listen, process, log)
+    running = RunningDaemon.spawn(config, listen, workdir / "wifimon.log", log_level="debug")
+    process = running.process
     try:
         running.wait_for(lambda: _ready(running), what="/-/ready")
         yield running
@@ -311,23 +321,14 @@ def test_alerts_survive_sigkill(tmp_path: Path) -> None:
     simulator = Simulator(tmp_path / "recordings")
     listen = f"127.0.0.1:{free_tcp_port()}"
     config = write_fleet(tmp_path, simulator.port, listen, 2.0)
-    data = yaml.safe_load(config.read_text())
     rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
     rules["evaluation_interval"] = "2s"
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules))
-    config.write_text(yaml.safe_dump(data))
     loop = asyncio.new_event_loop()
     loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
 
     def start() -> RunningDaemon:
-        log = tmp_path / "wifimon.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "wifimon.cli", "run", "--config", str(config)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        d = RunningDaemon(tmp_path, listen, process, log)
+        d = RunningDaemon.spawn(config, listen, tmp_path / "wifimon.log")
         d.wait_for(lambda: _ready(d), what="/-/ready")
         return d
 

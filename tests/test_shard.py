@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -55,24 +53,7 @@ def test_three_shards_split_one_fleet(tmp_path: Path) -> None:
         for k in (1, 2, 3):
             listen = f"127.0.0.1:{free_tcp_port()}"
             log = tmp_path / f"shard{k}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "wifimon.cli",
-                        "run",
-                        "--config",
-                        str(config),
-                        "--shard",
-                        f"{k}/3",
-                        "--listen",
-                        listen,
-                    ],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            daemons.append(RunningDaemon(tmp_path, listen, process, log))
+            daemons.append(RunningDaemon.spawn(config, listen, log, "--shard", f"{k}/3"))
         deadline = time.monotonic() + 30
         all_aps = {ap.id for h in FLEET for ap in h.aps}
         polled: dict[str, list[int]] = {}

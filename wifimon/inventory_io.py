@@ -262,7 +262,7 @@ def _column_for(loc: list[Any], field: str) -> str:
         return {"id": "ap_id", "address": "ap_address", "credentials": "snmp_credentials"}.get(
             field, field
         )
-    return _MODEL_FIELD_TO_COLUMN.get(field, field) if field != "name" else "name"
+    return _MODEL_FIELD_TO_COLUMN.get(field, field)
 
 
 def to_yaml(inventory: Inventory) -> str:
