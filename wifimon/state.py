@@ -66,6 +66,7 @@ class ApState:
     errors_total: Counter[str] = field(default_factory=Counter)
     interfaces: dict[int, InterfaceState] = field(default_factory=dict)
     next_poll_after: float = 0.0
+    updates: int = 0  # polls recorded so far: rules skip APs whose inputs did not change
 
     @property
     def clients(self) -> int | None:
@@ -90,6 +91,7 @@ class HotspotState:
     at_capacity_seconds: float = 0.0
     capacity_seen_at: float | None = None
     was_at_capacity: bool = False
+    updates: int = 0  # probe results recorded so far (see ApState.updates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class State:
         hstate = self.hotspot_states.get(hotspot_id)
         if hstate is None:
             return
+        hstate.updates += 1
         if not result.ok:
             hstate.probe_errors_total[(result.kind, result.reason or "error")] += 1
         if result.kind in ("icmp", "tcp"):
@@ -186,6 +189,7 @@ class State:
         state = self.aps.get(sample.ap_id)
         if state is None:
             return
+        state.updates += 1
         for issue in sample.issues:
             state.errors_total[issue.reason] += 1
         if not sample.reachable:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import itertools
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wifimon.alerts.context import History
 from wifimon.alerts.expr import MAX_DEPTH, ExprError, Value, compile_expression
 
 NAMES = frozenset(
@@ -35,14 +36,9 @@ NOW = {
 }
 
 
-class Series:
+def Series(data: dict[str, list[tuple[float, Value]]]) -> History:
     """History as a test writes it: name -> [(time, value)], oldest first."""
-
-    def __init__(self, data: dict[str, list[tuple[float, Value]]]) -> None:
-        self.data = data
-
-    def series(self, name: str) -> Sequence[tuple[float, Value]]:
-        return self.data.get(name, [])
+    return History.of(data)
 
 
 def ev(text: str, values=NOW, history=None):  # type: ignore[no-untyped-def]
@@ -174,3 +170,23 @@ def test_fuzzed_input_never_crashes_the_parser(text: str) -> None:
 def test_arbitrary_unicode_never_crashes(text: str) -> None:
     with contextlib.suppress(ExprError):
         compile_expression(text, NAMES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, 5.0, None]), min_size=1, max_size=40),
+    st.sampled_from(["min", "max", "increase"]),
+    st.integers(min_value=1, max_value=45),
+)
+def test_collapsed_repeats_give_the_same_window_answers(
+    readings: list[Value], function: str, minutes: int
+) -> None:
+    full = History(frozenset({"reboots"}), 10_000.0)
+    collapsed = History(frozenset({"reboots"}), 10_000.0, runs=frozenset({"reboots"}))
+    expression = compile_expression(f"{function}(reboots, {minutes}m)", {"reboots"})
+    for minute, reading in enumerate(readings):
+        for history in (full, collapsed):
+            history.add(minute * 60.0, {"reboots": reading}, {})
+        assert expression.evaluate({}, collapsed) == expression.evaluate({}, full)
+    if any(a == b for a, b in itertools.pairwise(readings)):
+        assert len(collapsed.series("reboots")) < len(full.series("reboots"))

@@ -132,20 +132,53 @@ class History:
     that do not change over time (identity, SLA) are not kept: rules read them as they are.
     """
 
-    def __init__(self, names: frozenset[str], keep_seconds: float) -> None:
+    def __init__(
+        self, names: frozenset[str], keep_seconds: float, runs: frozenset[str] = frozenset()
+    ) -> None:
         self.names = names - STATIC_NAMES
+        self.runs = runs  # names whose repeated values collapse into their latest sample
         self.keep_seconds = keep_seconds
         self._series: dict[str, deque[tuple[float, Value]]] = {n: deque() for n in self.names}
 
-    def add(self, now: float, values: dict[str, Value], stamps: dict[str, float]) -> None:
+    @classmethod
+    def of(cls, data: dict[str, list[tuple[float, Value]]]) -> History:
+        """A history holding exactly these samples (oldest first), kept indefinitely."""
+        history = cls(frozenset(data), float("inf"))
+        for name, samples in data.items():
+            history._series.setdefault(name, deque()).extend(samples)
+        return history
+
+    def add(self, now: float, values: dict[str, Value], stamps: dict[str, float]) -> set[str]:
+        """Record a measurement; returns the names that got a new sample."""
+        appended = set()
         for name in self.names:
             series = self._series[name]
             when = stamps.get(name, now)
             if series and series[-1][0] >= when:
                 continue
-            series.append((when, values.get(name)))
+            value = values.get(name)
+            if name in self.runs and series and series[-1][1] == value:
+                series[-1] = (when, value)  # min/max/increase see the same values
+            else:
+                series.append((when, value))
+            appended.add(name)
             while series and series[0][0] <= now - self.keep_seconds:
                 series.popleft()
+        return appended
+
+    def window(self, name: str, seconds: float) -> list[Value]:
+        """Values of `name` within `seconds` of its newest sample, oldest first."""
+        series = self._series.get(name)
+        if not series:
+            return []
+        cutoff = series[-1][0] - seconds
+        found = []
+        for when, value in reversed(series):
+            if when <= cutoff:
+                break
+            found.append(value)
+        found.reverse()
+        return found
 
     def series(self, name: str) -> Sequence[tuple[float, Value]]:
         return list(self._series.get(name, ()))

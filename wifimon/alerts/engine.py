@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from wifimon.state import State
 
 log = logging.getLogger(__name__)
 LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
+CLOCK_NAMES = frozenset({"seconds_since_data"})  # change with time alone, not with new data
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,19 @@ class ActiveAlert:
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
 
 
-Item = tuple[str, dict[str, Value], dict[str, float]]
-
-
 class Source(Protocol):
-    """Where the engine reads titik and APs: (key, values, when each value was measured)."""
+    """Where the engine reads titik and APs."""
 
-    def items(self, scope: str, now: float) -> Iterable[Item]: ...
+    def entries(self, scope: str) -> Iterable[tuple[str, Hashable | None]]:
+        """Every titik or AP of the scope with a signature that changes when its inputs do.
+
+        None as a signature means "always read again".
+        """
+        ...
+
+    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
+        """The values of one titik or AP, and when each probe-fed value was measured."""
+        ...
 
     def keys(self) -> set[str]:
         """Every titik and AP that exists now."""
@@ -55,7 +62,7 @@ class Source(Protocol):
 
 
 class StateSource:
-    """The daemon's state as a rule source."""
+    """The daemon's state as a rule source; signatures count polls and probe results."""
 
     def __init__(self, state: State) -> None:
         self.state = state
@@ -63,42 +70,108 @@ class StateSource:
     def keys(self) -> set[str]:
         return set(self.state.hotspots) | set(self.state.aps)
 
-    def items(self, scope: str, now: float) -> Iterator[Item]:
+    def entries(self, scope: str) -> Iterator[tuple[str, Hashable | None]]:
+        aps, hstates = self.state.aps, self.state.hotspot_states
         if scope == "hotspot":
-            for hotspot_id in self.state.hotspots:
-                yield (hotspot_id, hotspot_values(self.state, hotspot_id, now),
-                       observed_at(self.state, hotspot_id, now))  # fmt: skip
+            for hotspot_id, hotspot in self.state.hotspots.items():
+                hstate = hstates.get(hotspot_id)
+                polls = sum(aps[ap.id].updates for ap in hotspot.access_points if ap.id in aps)
+                yield hotspot_id, (hotspot, hstate.updates if hstate else -1, polls)
         else:
-            for ap_id, ap_state in self.state.aps.items():
-                yield ap_id, ap_values(self.state, ap_state, now), {}
+            for ap_id, ap_state in aps.items():
+                yield ap_id, (ap_state, self.state.hotspots.get(ap_state.hotspot_id),
+                              ap_state.updates)  # fmt: skip
+
+    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
+        if scope == "hotspot":
+            return hotspot_values(self.state, key, now), observed_at(self.state, key, now)
+        return ap_values(self.state, self.state.aps[key], now), {}
+
+
+@dataclass
+class _Seen:
+    """What the engine read from one titik or AP the last time its inputs changed."""
+
+    signature: Hashable | None
+    values: dict[str, Value]
+    inputs: tuple[Value, ...]
+    data_at: float | None  # when the last data arrived, to age seconds_since_data
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The rules of one scope and the names they read, worked out once per rule set."""
+
+    rules: tuple[Rule, ...]
+    names: tuple[str, ...]
+    readers: dict[str, frozenset[str]]  # name -> the rules (by name) that read it
+    clock_rules: tuple[Rule, ...]  # rules that read a value that changes with time alone
+
+    @classmethod
+    def of(cls, rules: Sequence[Rule]) -> _Plan:
+        reads = {r.name: r.expr.names | (r.clear.names if r.clear else frozenset()) for r in rules}
+        names = tuple(sorted(set().union(*reads.values()))) if reads else ()
+        readers = {n: frozenset(r for r, read in reads.items() if n in read) for n in names}
+        clock = tuple(r for r in rules if CLOCK_NAMES & reads[r.name])
+        return cls(tuple(rules), names, readers, clock)
+
+    def affected(self, changed: set[str], alerting: set[str] | None) -> Sequence[Rule]:
+        """Rules that read a changed name or the clock, or have an alert to advance."""
+        if not changed and not alerting:
+            return self.clock_rules
+        wanted = set(alerting or ())
+        for name in changed:
+            wanted |= self.readers.get(name, frozenset())
+        return [r for r in self.rules if r.name in wanted or r in self.clock_rules]
 
 
 class RuleEngine:
     """Owns the alerts and the rules' history; `evaluate(now)` is one cycle."""
 
-    def __init__(self, ruleset: RuleSet, source: State | Source) -> None:
+    def __init__(self, ruleset: RuleSet, source: State | Source, incremental: bool = True) -> None:
         self.source: Source = StateSource(source) if isinstance(source, State) else source
-        self.ruleset = ruleset
+        self.incremental = incremental  # False: run every rule on everything (the reference)
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
         self.histories: dict[tuple[str, str], History] = {}
+        self._seen: dict[tuple[str, str], _Seen] = {}
+        self._use(ruleset)
+
+    def _use(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._plans = {
+            scope: _Plan.of([r for r in ruleset.rules if r.scope == scope])
+            for scope in ("hotspot", "ap")
+        }
+        keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
+        self._history_spec = {
+            scope: (ruleset.history_names(scope), ruleset.run_names(scope), keep)
+            for scope in ("hotspot", "ap")
+        }
+        self.histories.clear()
+        self._seen.clear()
 
     def replace_rules(self, ruleset: RuleSet) -> None:
         """New rules keep the alerts of rules that still exist (by name)."""
         names = {rule.name: rule for rule in ruleset.rules}
         self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels)
                        for k, a in self.alerts.items() if k[0] in names}  # fmt: skip
-        self.ruleset = ruleset
-        self.histories.clear()
+        self._use(ruleset)
 
     def evaluate(self, now: float, silences: Sequence[Silence] = ()) -> list[Transition]:
-        """Run every rule on every titik and AP once; mark alerts under an active silence."""
+        """One cycle: every rule whose inputs changed, that reads the clock, or that has an
+        alert runs; the rest would give the answer they gave last time.
+        """
         transitions: list[Transition] = []
-        hotspot_rules = [r for r in self.ruleset.rules if r.scope == "hotspot"]
-        ap_rules = [r for r in self.ruleset.rules if r.scope == "ap"]
-        for scope, rules in (("hotspot", hotspot_rules), ("ap", ap_rules)):
-            if rules:
-                for key, values, stamps in self.source.items(scope, now):
-                    self._run(rules, scope, key, values, stamps, now, transitions)
+        tracked: dict[str, set[str]] = {}
+        for rule_name, key in self.alerts:
+            tracked.setdefault(key, set()).add(rule_name)
+        for scope, plan in self._plans.items():
+            if not plan.rules:
+                continue
+            for key, signature in self.source.entries(scope):
+                values, rules, history = self._prepare(plan, scope, key, signature, now, tracked)
+                if rules:
+                    self._run(rules, key, values, history, now, transitions)
         self._forget_removed(self.source.keys())
         for active in self.alerts.values():
             silence = silenced_by(list(silences), active.labels, now) if silences else None
@@ -109,18 +182,50 @@ class RuleEngine:
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
         return transitions
 
-    def _run(
+    def _prepare(
         self,
-        rules: list[Rule],
+        plan: _Plan,
         scope: str,
         key: str,
+        signature: Hashable | None,
+        now: float,
+        tracked: dict[str, set[str]],
+    ) -> tuple[dict[str, Value], Sequence[Rule], History]:
+        """Read the item again if its signature changed; pick the rules that must run."""
+        history = self._history(scope, key)
+        seen = self._seen.get((scope, key))
+        unchanged = seen is not None and signature is not None and seen.signature == signature
+        if not self.incremental:
+            values, stamps = self.source.read(scope, key, now)
+            if not unchanged:
+                history.add(now, values, stamps)
+                self._seen[(scope, key)] = _Seen(signature, {}, (), None)
+            return values, plan.rules, history
+        if unchanged:
+            assert seen is not None
+            if seen.data_at is not None:
+                seen.values["seconds_since_data"] = max(0.0, now - seen.data_at)
+            return seen.values, plan.affected(set(), tracked.get(key)), history
+        values, stamps = self.source.read(scope, key, now)
+        appended = history.add(now, values, stamps)
+        inputs = tuple(values.get(name) for name in plan.names)
+        age = values.get("seconds_since_data")
+        data_at = now - age if isinstance(age, float) else None
+        self._seen[(scope, key)] = _Seen(signature, values, inputs, data_at)
+        if seen is None:
+            return values, plan.rules, history
+        changed = {n for n, a, b in zip(plan.names, inputs, seen.inputs, strict=True) if a != b}
+        return values, plan.affected(changed | appended, tracked.get(key)), history
+
+    def _run(
+        self,
+        rules: Sequence[Rule],
+        key: str,
         values: dict[str, Value],
-        stamps: dict[str, float],
+        history: History,
         now: float,
         transitions: list[Transition],
     ) -> None:
-        history = self._history(scope, key)
-        history.add(now, values, stamps)
         for rule in rules:
             outcome = rule.expr.evaluate(values, history)
             condition = outcome is True
@@ -137,8 +242,10 @@ class RuleEngine:
             if changed is not None:
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
-            if active.alert.state == AlertState.INACTIVE:
-                del self.alerts[(rule.name, key)]
+            if active.alert.state == AlertState.INACTIVE or (
+                active.alert.state == AlertState.RESOLVED and not active.alert.changes
+            ):
+                del self.alerts[(rule.name, key)]  # nothing left to remember (flapping, timers)
 
     def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels."""
@@ -165,9 +272,8 @@ class RuleEngine:
     def _history(self, scope: str, key: str) -> History:
         history = self.histories.get((scope, key))
         if history is None:
-            names = self.ruleset.history_names(scope)  # type: ignore[arg-type]
-            keep = max(self.ruleset.longest_window, 24 * self.ruleset.evaluation_interval)
-            history = self.histories[(scope, key)] = History(names, keep)
+            names, runs, keep = self._history_spec[scope]
+            history = self.histories[(scope, key)] = History(names, keep, runs)
         return history
 
     def _forget_removed(self, alive: set[str]) -> None:
@@ -176,6 +282,8 @@ class RuleEngine:
             del self.alerts[key]
         for key in [k for k in self.histories if k[1] not in alive]:
             del self.histories[key]
+        for key in [k for k in self._seen if k[1] not in alive]:
+            del self._seen[key]
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every alert with its timers and labels, for the store."""

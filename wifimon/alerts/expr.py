@@ -41,6 +41,10 @@ class History(Protocol):
 
     def series(self, name: str) -> Sequence[tuple[float, Value]]: ...
 
+    def window(self, name: str, seconds: float) -> list[Value]:
+        """Values within `seconds` of the newest sample of `name`, oldest first."""
+        ...
+
 
 # --------------------------------------------------------------------------- tokens
 
@@ -305,6 +309,14 @@ class Expression:
         return frozenset(found)
 
     @property
+    def sample_names(self) -> frozenset[str]:
+        """History names read per sample (avg, count, consecutive): repeats must be kept."""
+        found: set[str] = set()
+        functions = tuple(f for f in ("consecutive", *WINDOWED) if f not in RUN_FUNCTIONS)
+        _history_names(self.tree, found, functions)
+        return frozenset(found)
+
+    @property
     def longest_window(self) -> float:
         """The longest window any function here looks back (0 when none)."""
         return _longest_window(self.tree)
@@ -355,11 +367,14 @@ def _check(node: Node, known: frozenset[str] | set[str], names: set[str]) -> Non
                 raise ExprError(f"{node.function}() takes a name first", node.position)
 
 
-def _history_names(node: Node, found: set[str]) -> None:
-    if isinstance(node, Call) and node.function in ("consecutive", *WINDOWED):
+def _history_names(node: Node, found: set[str], functions: tuple[str, ...] = ()) -> None:
+    if isinstance(node, Call) and node.function in (functions or ("consecutive", *WINDOWED)):
         found.update(_names(node.args[0]))
     for child in _children(node):
-        _history_names(child, found)
+        _history_names(child, found, functions)
+
+
+RUN_FUNCTIONS = ("min", "max", "increase")  # same answer when repeated values are collapsed
 
 
 def _longest_window(node: Node) -> float:
@@ -514,8 +529,7 @@ def _compile_call(node: Call) -> Evaluator:
     def windowed(values: Mapping[str, Value], history: History | None) -> Value:
         if history is None:
             return None
-        series = _window(history.series(name), seconds)
-        numbers = [n for n in (_number(v) for _, v in series) if n is not None]
+        numbers = [n for n in map(_number, history.window(name, seconds)) if n is not None]
         if not numbers:
             return None
         if function == "increase":
@@ -531,13 +545,6 @@ def _window_seconds(node: Call) -> float:
     window = node.args[-1]
     assert isinstance(window, Literal) and isinstance(window.value, float)
     return window.value
-
-
-def _window(series: Sequence[tuple[float, Value]], seconds: float) -> Sequence[tuple[float, Value]]:
-    if not series:
-        return series
-    newest = series[-1][0]
-    return [(t, v) for t, v in series if t > newest - seconds]
 
 
 def _increase(numbers: list[float]) -> float:

@@ -116,6 +116,16 @@ class RuleSet:
                         names |= expression.history_names
         return frozenset(names)
 
+    def run_names(self, scope: Scope) -> frozenset[str]:
+        """History names read only by min/max/increase: a repeated value can be collapsed."""
+        sampled: set[str] = set()
+        for rule in self.rules:
+            if rule.scope == scope:
+                for expression in (rule.expr, rule.clear):
+                    if expression is not None:
+                        sampled |= expression.sample_names
+        return self.history_names(scope) - sampled
+
     @property
     def longest_window(self) -> float:
         windows = [e.longest_window for r in self.rules for e in (r.expr, r.clear) if e]

@@ -18,13 +18,13 @@ defaults (sla.min_mbps 50, sla.capacity_users 50).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from wifimon.alerts.engine import Item, RuleEngine
+from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.rules import RuleSet, load_rules
@@ -109,17 +109,21 @@ class Timeline:
     def keys(self) -> set[str]:
         return set(self.hotspots) | set(self.aps)
 
-    def items(self, scope: str, now: float) -> Iterator[Item]:
+    def entries(self, scope: str) -> Iterator[tuple[str, Hashable | None]]:
+        """Every series, read again at every step (a test has few)."""
+        for key in self.hotspots if scope == "hotspot" else self.aps:
+            yield key, None
+
+    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
         index = round(now / self.step)
-        table = self.hotspots if scope == "hotspot" else self.aps
-        for key, series in table.items():
-            values: dict[str, Value] = dict(DEFAULTS)
-            values["hotspot" if scope == "hotspot" else "ap"] = key
-            if scope == "ap" and key in self.parent:
-                values["hotspot"] = self.parent[key]
-            for name, points in series.items():
-                values[name] = points[min(index, len(points) - 1)] if points else None
-            yield key, values, dict.fromkeys(series, now)
+        series = (self.hotspots if scope == "hotspot" else self.aps)[key]
+        values: dict[str, Value] = dict(DEFAULTS)
+        values["hotspot" if scope == "hotspot" else "ap"] = key
+        if scope == "ap" and key in self.parent:
+            values["hotspot"] = self.parent[key]
+        for name, points in series.items():
+            values[name] = points[min(index, len(points) - 1)] if points else None
+        return values, dict.fromkeys(series, now)
 
 
 @dataclass
