@@ -70,7 +70,7 @@ async def list_alerts(request: web.Request) -> web.Response:
             "state": active.alert.state.value,
             "severity": active.rule.severity,
             "labels": active.labels,
-            "summary": active.rule.summary,
+            "annotations": active.annotations,
             "active_since": active.alert.active_since,
             "fired_at": active.alert.fired_at,
             "flapping": active.alert.flapping,

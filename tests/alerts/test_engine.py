@@ -40,6 +40,11 @@ def test_titik_down_fires_after_five_minutes_and_resolves() -> None:
         "provider": "Mitra A",
     }
     assert fired(transitions, "ApMati") == ["ap1"]
+    annotations = engine.alerts[("TitikMati", "jp-glr-01")].annotations
+    assert annotations["summary"] == (
+        "Titik jp-glr-01 (RW 01, Kel. Galur) mati: tidak ada access point yang menjawab"
+    )
+    assert "penyedia Mitra A" in annotations["description"]
     state.record(_clients_sample("ap1", 330.0, 5))
     resolved = [t for t in engine.evaluate(330.0) if t.state == AlertState.RESOLVED]
     assert {t.rule.name for t in resolved} == {"TitikMati", "ApMati"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
@@ -38,6 +38,7 @@ class ActiveAlert:
     key: str
     alert: Alert
     labels: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
     silenced_by: str | None = None  # id of the active silence matching it, if any
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
 
@@ -153,7 +154,7 @@ class RuleEngine:
     def replace_rules(self, ruleset: RuleSet) -> None:
         """New rules keep the alerts of rules that still exist (by name)."""
         names = {rule.name: rule for rule in ruleset.rules}
-        self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels)
+        self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels, a.annotations)
                        for k, a in self.alerts.items() if k[0] in names}  # fmt: skip
         self._use(ruleset)
 
@@ -235,11 +236,13 @@ class RuleEngine:
             if active is None:
                 if not condition:
                     continue
-                active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
+                labels = _labels(rule, values)
+                active = ActiveAlert(rule, key, Alert(), labels, rule.annotate(values, labels))
                 self.alerts[(rule.name, key)] = active
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
             if changed is not None:
+                active.annotations = rule.annotate(values, active.labels)
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
             if active.alert.state == AlertState.INACTIVE or (
@@ -288,7 +291,13 @@ class RuleEngine:
     def snapshot(self) -> list[dict[str, Any]]:
         """Every alert with its timers and labels, for the store."""
         return [
-            {"rule": rule, "key": key, "labels": active.labels, **alert_to_dict(active.alert)}
+            {
+                "rule": rule,
+                "key": key,
+                "labels": active.labels,
+                "annotations": active.annotations,
+                **alert_to_dict(active.alert),
+            }
             for (rule, key), active in self.alerts.items()
         ]
 
@@ -306,8 +315,8 @@ class RuleEngine:
                 continue
             key = record["key"]
             self.alerts[(rule.name, key)] = ActiveAlert(
-                rule, key, alert, dict(record.get("labels", {}))
-            )
+                rule, key, alert, dict(record.get("labels", {})),
+                dict(record.get("annotations", {})))  # fmt: skip
             restored += 1
         return restored
 

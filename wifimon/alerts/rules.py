@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wifimon.alerts.expr import ExprError, Expression, compile_expression, parse_duration
+from wifimon.alerts.expr import ExprError, Expression, Value, compile_expression, parse_duration
 from wifimon.alerts.lifecycle import DEFAULT_FLAP_THRESHOLD, Timing
+from wifimon.alerts.templates import Template, check
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import SourceMap, load_yaml, validation_error
 
@@ -91,6 +93,11 @@ class Rule:
     summary: str
     description: str
     labels: dict[str, str]
+    annotations: dict[str, Template] = field(default_factory=dict, compare=False)
+
+    def annotate(self, values: Mapping[str, Value], labels: Mapping[str, str]) -> dict[str, str]:
+        """Summary and description for one alert, rendered from the rule's templates."""
+        return {name: t.render(values, labels) for name, t in self.annotations.items()}
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,15 @@ def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
             where = source.where(("rules", index, field))
             raise ConfigError(f"{where}: rule {rule.name}: {field}: {exc}") from exc
 
+    annotations = {}
+    for field_name in ("summary", "description"):
+        text = getattr(rule, field_name)
+        if text:
+            try:
+                annotations[field_name] = check(text, names, labels=rule.labels)
+            except ValueError as exc:
+                where = source.where(("rules", index, field_name))
+                raise ConfigError(f"{where}: rule {rule.name}: {field_name}: {exc}") from exc
     return Rule(
         name=rule.name,
         scope=rule.scope,
@@ -190,4 +206,5 @@ def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
         summary=rule.summary,
         description=rule.description,
         labels=dict(rule.labels),
+        annotations=annotations,
     )

@@ -31,7 +31,11 @@ from wifimon.alerts.rules import RuleSet, load_rules
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import load_yaml, validation_error
 
-DEFAULTS: dict[str, Value] = {"sla.min_mbps": 50.0, "sla.capacity_users": 50.0}
+DEFAULTS: dict[str, Value] = {
+    "sla.min_mbps": 50.0, "sla.capacity_users": 50.0,
+    # where the titik is, unless a test's series say otherwise (templates and labels read these)
+    "kota": "-", "kecamatan": "-", "kelurahan": "-", "rw": "-", "provider": "-",
+}  # fmt: skip
 DURATION = r"^\d+(\.\d+)?[smhd]$"
 
 
@@ -56,6 +60,7 @@ class ExpectedAlert(_Strict):
     alertname: str
     hotspot: str | None = None
     ap: str | None = None
+    summary: str | None = None  # the rendered summary, when the test checks the wording
 
 
 class Expectation(_Strict):
@@ -185,6 +190,13 @@ def _compare(engine: RuleEngine, expectation: Expectation) -> list[str]:
         if got != want:
             problems.append(f"at {expectation.at}: {state.value} expected {_show(want)}, "
                             f"got {_show(got)}")  # fmt: skip
+            continue
+        for expected in wanted:
+            active = engine.alerts[(expected.alertname, expected.hotspot or expected.ap or "")]
+            summary = active.annotations.get("summary", "")
+            if expected.summary is not None and summary != expected.summary:
+                problems.append(f"at {expectation.at}: {expected.alertname} summary expected "
+                                f"{expected.summary!r}, got {summary!r}")  # fmt: skip
     return problems
 
 
