@@ -66,6 +66,7 @@ async def list_alerts(request: web.Request) -> web.Response:
         if any(active.labels.get(k) != v for k, v in wanted.items()):
             continue
         alerts.append({
+            "id": active.id,
             "alertname": active.rule.name,
             "state": active.alert.state.value,
             "severity": active.rule.severity,
@@ -76,6 +77,9 @@ async def list_alerts(request: web.Request) -> web.Response:
             "flapping": active.alert.flapping,
             "silenced_by": active.silenced_by,
             "inhibited_by": active.inhibited_by,
+            "held_from": active.held_from,
+            "members": active.members,
+            "grouped_into": active.grouped_into,
         })  # fmt: skip
     alerts.sort(key=lambda a: (a["state"] != "firing", a["alertname"], a["labels"].get("hotspot")))
     return web.json_response({"alerts": alerts})

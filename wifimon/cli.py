@@ -295,6 +295,7 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
     print(
         f"rules ok: {args.file}: {len(ruleset.rules)} rules "
         f"({', '.join(f'{k}={v}' for k, v in sorted(scopes.items()))}), "
+        f"{len(ruleset.groups)} groups, {len(ruleset.inhibitions)} inhibitions, "
         f"evaluated every {ruleset.evaluation_interval:g} s"
     )
     return 0

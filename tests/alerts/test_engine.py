@@ -126,8 +126,8 @@ def test_a_titik_that_is_down_inhibits_its_other_alerts() -> None:
     state.record(ApSample(ap_id="ap1", timestamp=1000.0, reachable=False))
     engine.evaluate(1000.0)
     engine.evaluate(1301.0)  # down for five minutes: TitikMati fires
-    assert slow.inhibited_by == "TitikMati(jp-glr-01)"
-    assert engine.alerts[("ApMati", "ap1")].inhibited_by == "TitikMati(jp-glr-01)"
+    assert slow.inhibited_by == "TitikMati:jp-glr-01"
+    assert engine.alerts[("ApMati", "ap1")].inhibited_by == "TitikMati:jp-glr-01"
     assert engine.alerts[("TitikMati", "jp-glr-01")].inhibited_by is None
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
-from wifimon.alerts.rules import Rule, RuleSet
+from wifimon.alerts.rules import GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.state import State
@@ -22,9 +22,9 @@ CLOCK_NAMES = frozenset({"seconds_since_data"})  # change with time alone, not w
 
 @dataclass(frozen=True)
 class Transition:
-    """An alert changing state, for logs, metrics and (later) notifications."""
+    """An alert changing state, for logs, metrics and notifications."""
 
-    rule: Rule
+    rule: Rule | GroupRule
     key: str
     state: AlertState
     at: float
@@ -34,13 +34,21 @@ class Transition:
 
 @dataclass
 class ActiveAlert:
-    rule: Rule
+    rule: Rule | GroupRule
     key: str
     alert: Alert
     labels: dict[str, str]
     annotations: dict[str, str] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)  # grouped alerts: the titik it names
     silenced_by: str | None = None  # id of the active silence matching it, if any
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
+    held_from: dict[str, str] = field(default_factory=dict)  # recipient role -> inhibiting alert
+    grouped_into: list[str] = field(default_factory=list)  # firing group alerts naming it
+
+    @property
+    def id(self) -> str:
+        """`TitikMati:jp-glr-01`, `GangguanKelurahan:Galur`: how people refer to it."""
+        return f"{self.rule.name}:{self.key}"
 
 
 class Source(Protocol):
@@ -153,8 +161,10 @@ class RuleEngine:
 
     def replace_rules(self, ruleset: RuleSet) -> None:
         """New rules keep the alerts of rules that still exist (by name)."""
-        names = {rule.name: rule for rule in ruleset.rules}
-        self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels, a.annotations)
+        names: dict[str, Rule | GroupRule] = {rule.name: rule for rule in ruleset.rules}
+        names.update((group.name, group) for group in ruleset.groups)
+        self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels, a.annotations,
+                                      a.members)
                        for k, a in self.alerts.items() if k[0] in names}  # fmt: skip
         self._use(ruleset)
 
@@ -174,6 +184,7 @@ class RuleEngine:
                 if rules:
                     self._run(rules, key, values, history, now, transitions)
         self._forget_removed(self.source.keys())
+        self._group(now, transitions)
         for active in self.alerts.values():
             silence = silenced_by(list(silences), active.labels, now) if silences else None
             active.silenced_by = silence.id if silence else None
@@ -251,7 +262,8 @@ class RuleEngine:
                 del self.alerts[(rule.name, key)]  # nothing left to remember (flapping, timers)
 
     def _inhibit(self) -> None:
-        """Mark alerts held back by a firing source alert with the same `equal` labels."""
+        """Mark alerts held back by a firing source alert with the same `equal` labels:
+        from everyone, or (`recipients`) only from some roles."""
         sources: dict[tuple[str, tuple[str | None, ...]], ActiveAlert] = {}
         for inhibition in self.ruleset.inhibitions:
             for active in self.alerts.values():
@@ -263,14 +275,71 @@ class RuleEngine:
                     sources.setdefault((inhibition.source, values), active)
         for active in self.alerts.values():
             active.inhibited_by = None
+            active.held_from = {}
             for inhibition in self.ruleset.inhibitions:
                 if active.rule.name not in inhibition.targets:
                     continue
                 values = tuple(active.labels.get(name) for name in inhibition.equal)
                 source = sources.get((inhibition.source, values))
-                if source is not None:
-                    active.inhibited_by = f"{source.rule.name}({source.key})"
+                if source is None:
+                    continue
+                if not inhibition.recipients:
+                    active.inhibited_by = source.id
                     break
+                for role in inhibition.recipients:
+                    active.held_from.setdefault(role, source.id)
+
+    def _group(self, now: float, transitions: list[Transition]) -> None:
+        """Storm control: a group fires when `min_count` of its source alerts with the same
+        `by` labels started firing within its window, and names them all until fewer than
+        `clear_below` are firing."""
+        for active in self.alerts.values():
+            active.grouped_into = []
+        for group in self.ruleset.groups:
+            buckets: dict[tuple[str, ...], list[ActiveAlert]] = {}
+            for active in self.alerts.values():
+                if active.rule.name in group.sources and active.alert.state == AlertState.FIRING:
+                    values = tuple(active.labels.get(name, "") for name in group.by)
+                    buckets.setdefault(values, []).append(active)
+            for (name, _), active in self.alerts.items():
+                if name == group.name:
+                    buckets.setdefault(tuple(active.labels.get(n, "") for n in group.by), [])
+            for values, members in buckets.items():
+                self._step_group(group, values, members, now, transitions)
+
+    def _step_group(
+        self,
+        group: GroupRule,
+        values: tuple[str, ...],
+        members: list[ActiveAlert],
+        now: float,
+        transitions: list[Transition],
+    ) -> None:
+        key = ",".join(values)
+        recent = sum(1 for m in members if (m.alert.fired_at or 0.0) > now - group.window_seconds)
+        condition = recent >= group.min_count
+        active = self.alerts.get((group.name, key))
+        if active is None:
+            if not condition:
+                return
+            active = self.alerts[(group.name, key)] = ActiveAlert(group, key, Alert(), {})
+        changed = active.alert.step(now, condition, len(members) < group.clear_below, group.timing)
+        if active.alert.state == AlertState.FIRING:
+            names = sorted(m.labels.get("hotspot", m.key) for m in members)
+            if names != active.members or changed is not None:
+                active.members = names
+                active.labels = _group_labels(group, values, members)
+                providers = _by_count(m.labels.get("provider", "") for m in members)
+                active.annotations = group.annotate(active.labels, names, providers)
+            for member in members:
+                member.grouped_into.append(active.id)
+        if changed is not None:
+            transitions.append(Transition(group, key, changed, now, active.labels,
+                                          active.alert.flapping))  # fmt: skip
+        if active.alert.state == AlertState.INACTIVE or (
+            active.alert.state == AlertState.RESOLVED and not active.alert.changes
+        ):
+            del self.alerts[(group.name, key)]
 
     def _history(self, scope: str, key: str) -> History:
         history = self.histories.get((scope, key))
@@ -281,7 +350,8 @@ class RuleEngine:
 
     def _forget_removed(self, alive: set[str]) -> None:
         """Titik and APs that left the inventory take their alerts and history with them."""
-        for key in [k for k in self.alerts if k[1] not in alive]:
+        for key in [k for k, a in self.alerts.items()
+                    if k[1] not in alive and a.rule.scope != "group"]:  # fmt: skip
             del self.alerts[key]
         for key in [k for k in self.histories if k[1] not in alive]:
             del self.histories[key]
@@ -296,6 +366,7 @@ class RuleEngine:
                 "key": key,
                 "labels": active.labels,
                 "annotations": active.annotations,
+                "members": active.members,
                 **alert_to_dict(active.alert),
             }
             for (rule, key), active in self.alerts.items()
@@ -303,7 +374,8 @@ class RuleEngine:
 
     def restore(self, records: list[dict[str, Any]]) -> int:
         """Alerts saved by an earlier run (for rules that still exist); returns how many."""
-        rules = {rule.name: rule for rule in self.ruleset.rules}
+        rules: dict[str, Rule | GroupRule] = {rule.name: rule for rule in self.ruleset.rules}
+        rules.update((group.name, group) for group in self.ruleset.groups)
         restored = 0
         for record in records:
             rule = rules.get(record.get("rule", ""))
@@ -316,7 +388,8 @@ class RuleEngine:
             key = record["key"]
             self.alerts[(rule.name, key)] = ActiveAlert(
                 rule, key, alert, dict(record.get("labels", {})),
-                dict(record.get("annotations", {})))  # fmt: skip
+                dict(record.get("annotations", {})),
+                [str(m) for m in record.get("members", [])])  # fmt: skip
             restored += 1
         return restored
 
@@ -335,3 +408,29 @@ def _labels(rule: Rule, values: dict[str, Value]) -> dict[str, str]:
             labels[name] = value
     labels.update(rule.labels)
     return labels
+
+
+def _group_labels(
+    group: GroupRule, values: tuple[str, ...], members: list[ActiveAlert]
+) -> dict[str, str]:
+    """The group's own labels, the `by` values, and any place or provider all members share."""
+    labels = {
+        "alertname": group.name,
+        "severity": group.severity,
+        **dict(zip(group.by, values, strict=True)),
+    }
+    for name in ("kota", "kecamatan", "kelurahan", "provider"):
+        shared = {m.labels.get(name) for m in members}
+        if len(shared) == 1 and None not in shared and name not in labels:
+            labels[name] = shared.pop()  # type: ignore[assignment]
+    labels.update(group.labels)
+    return labels
+
+
+def _by_count(names: Iterable[str]) -> list[str]:
+    """Distinct names, the most frequent first."""
+    counts: dict[str, int] = {}
+    for name in names:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    return sorted(counts, key=lambda n: (-counts[n], n))

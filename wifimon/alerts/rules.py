@@ -63,13 +63,34 @@ class RuleModel(BaseModel):
 
 
 class InhibitModel(BaseModel):
-    """While a `source` alert fires, `target` alerts with the same `equal` labels are held."""
+    """While a `source` alert fires, `target` alerts with the same `equal` labels are held
+    (from every recipient, or only from the `recipients` roles listed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: str
     target: list[str] = Field(min_length=1)
     equal: list[str] = Field(default_factory=lambda: ["hotspot"], min_length=1)
+    recipients: list[Literal["rw_admin", "provider", "noc", "lurah", "camat"]] = Field(
+        default_factory=list
+    )
+
+
+class GroupModel(BaseModel):
+    """Storm control: many firing `source` alerts sharing the `by` labels become one alert."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    source: list[str] = Field(min_length=1)
+    by: list[Literal["kota", "kecamatan", "kelurahan", "provider"]] = Field(min_length=1)
+    min_count: int = Field(ge=2, le=100_000)  # that many started firing within `window`
+    window: str = Field(default="15m", pattern=DURATION)
+    clear_below: int | None = Field(default=None, ge=1)  # resolved when fewer are firing
+    severity: Severity = "critical"
+    summary: str = ""
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class RulesFile(BaseModel):
@@ -77,6 +98,7 @@ class RulesFile(BaseModel):
 
     evaluation_interval: str = Field(default="15s", pattern=DURATION)
     rules: list[RuleModel] = Field(default_factory=list)
+    groups: list[GroupModel] = Field(default_factory=list)
     inhibit: list[InhibitModel] = Field(default_factory=list)
 
 
@@ -101,10 +123,37 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class GroupRule:
+    """A checked group: which alerts it gathers, by what, and from how many it fires."""
+
+    name: str
+    sources: frozenset[str]
+    by: tuple[str, ...]
+    min_count: int
+    window_seconds: float
+    clear_below: int
+    severity: Severity
+    summary: str
+    description: str
+    labels: dict[str, str]
+    annotations: dict[str, Template] = field(default_factory=dict, compare=False)
+    scope: str = "group"
+    timing: Timing = field(default_factory=Timing)
+
+    def annotate(
+        self, labels: Mapping[str, str], members: list[str], providers: list[str]
+    ) -> dict[str, str]:
+        """Summary and description naming the grouped titik and the likely provider."""
+        extra = {"count": len(members), "members": members, "providers": providers}
+        return {name: t.render({}, labels, **extra) for name, t in self.annotations.items()}
+
+
+@dataclass(frozen=True)
 class Inhibition:
     source: str
     targets: frozenset[str]
     equal: tuple[str, ...]
+    recipients: frozenset[str] = frozenset()  # held back only from these; empty: from all
 
 
 @dataclass(frozen=True)
@@ -113,6 +162,7 @@ class RuleSet:
     evaluation_interval: float
     path: Path | None = None
     inhibitions: tuple[Inhibition, ...] = ()
+    groups: tuple[GroupRule, ...] = ()
 
     def history_names(self, scope: Scope) -> frozenset[str]:
         names: set[str] = set()
@@ -162,15 +212,51 @@ def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:
         seen.add(rule.name)
         rules.append(_compile(rule, index, source))
     interval = parse_duration(model.evaluation_interval)
+    groups = []
+    for index, group in enumerate(model.groups):
+        where = source.where(("groups", index))
+        if group.name in seen:
+            raise ConfigError(f"{where}: groups[{index}].name: {group.name!r} is already a name")
+        for name in group.source:
+            if name not in {r.name for r in rules}:
+                raise ConfigError(f"{where}: groups[{index}].source: unknown rule {name!r}")
+        groups.append(_compile_group(group, index, source))
+        seen.add(group.name)
     inhibitions = []
     for index, inhibit in enumerate(model.inhibit):
         for name in (inhibit.source, *inhibit.target):
             if name not in seen:
                 where = source.where(("inhibit", index))
                 raise ConfigError(f"{where}: inhibit[{index}]: unknown rule {name!r}")
-        inhibitions.append(Inhibition(inhibit.source, frozenset(inhibit.target),
-                                      tuple(inhibit.equal)))  # fmt: skip
-    return RuleSet(tuple(rules), interval, path, tuple(inhibitions))
+        targets, equal = frozenset(inhibit.target), tuple(inhibit.equal)
+        held_from = frozenset(inhibit.recipients)
+        inhibitions.append(Inhibition(inhibit.source, targets, equal, held_from))
+    return RuleSet(tuple(rules), interval, path, tuple(inhibitions), tuple(groups))
+
+
+def _compile_group(group: GroupModel, index: int, source: SourceMap) -> GroupRule:
+    annotations = {}
+    for field_name in ("summary", "description"):
+        text = getattr(group, field_name)
+        if text:
+            try:
+                annotations[field_name] = check(text, (), grouped=True, labels=group.labels)
+            except ValueError as exc:
+                where = source.where(("groups", index, field_name))
+                raise ConfigError(f"{where}: group {group.name}: {field_name}: {exc}") from exc
+    return GroupRule(
+        name=group.name,
+        sources=frozenset(group.source),
+        by=tuple(group.by),
+        min_count=group.min_count,
+        window_seconds=parse_duration(group.window),
+        clear_below=group.clear_below or group.min_count,
+        severity=group.severity,
+        summary=group.summary,
+        description=group.description,
+        labels=dict(group.labels),
+        annotations=annotations,
+    )
 
 
 def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
