@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from wifimon.alerts.recipients import DirectoryContact
 from wifimon.alerts.rules import RuleSet, load_rules
 from wifimon.api_auth import ApiSettings
 from wifimon.errors import ConfigError
@@ -191,6 +192,7 @@ class ConfigModel(_Strict):
     profiles_dirs: list[str] = Field(default_factory=list)
     inventory: list[str] = Field(default_factory=list)
     rules: str | None = None
+    contacts: list[DirectoryContact] = Field(default_factory=list)
     api: ApiSettings = ApiSettings()
 
     @field_validator("inventory", "profiles_dirs", mode="before")

@@ -9,13 +9,17 @@ import itertools
 import logging
 import signal
 import time
+from collections import deque
 from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
 from wifimon import config as config_module
+from wifimon.alerts.acks import Ack, AckStore
+from wifimon.alerts.dispatch import Notification, dispatch
 from wifimon.alerts.engine import RuleEngine
+from wifimon.alerts.recipients import Directory
 from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
@@ -95,6 +99,9 @@ class Daemon:
         )
         self.alert_store = AlertStore(self.config.data_dir)
         self.silences = SilenceStore(self.config.data_dir)
+        self.acks = AckStore(self.config.data_dir)
+        self._ack_index: dict[tuple[str, float], Ack] = {}
+        self.decided: deque[Notification] = deque(maxlen=1000)  # the latest, for inspection
         self._silence_list: list[Silence] = []
         self._saved_alerts: list[dict[str, object]] | None = None
         self.engine = RuleEngine(self.config.rules, self.state) if self.config.rules else None
@@ -234,11 +241,30 @@ class Daemon:
             self._silence_list = self.silences.load()
         except ConfigError as exc:
             log.error("silences not reloaded, keeping the previous ones: %s", exc)
-        engine.evaluate(time.time(), self._silence_list)
+        try:
+            self._ack_index = self.acks.by_episode()
+        except ConfigError as exc:
+            log.error("acknowledgements not reloaded, keeping the previous ones: %s", exc)
+        now = time.time()
+        engine.evaluate(now, self._silence_list)
+        notes = dispatch(engine.alerts.values(), engine.ruleset.routing, self._ack_index, now)
+        self._hand_over(notes)
         snapshot = engine.snapshot()
         if snapshot != self._saved_alerts:
             self.alert_store.save(snapshot)
             self._saved_alerts = snapshot
+
+    def _hand_over(self, notes: list[Notification]) -> None:
+        """Record and log each decided message with the people it is for."""
+        directory = Directory(self.state.hotspots, self.config.model.contacts)
+        for note in notes:
+            people = [f"{c.name} ({role})" for role in note.roles
+                      for c in directory.resolve(role, note.labels)]  # fmt: skip
+            log.info("notify alert=%s kind=%s roles=%s recipients=%s", note.alert_id, note.kind,
+                     ",".join(note.roles), "; ".join(people) or "none")  # fmt: skip
+            for role in note.roles:
+                self.self_metrics.notifications_decided.labels(note.kind, role).inc()
+            self.decided.append(note)
 
     async def _icmp_job(self, hotspot_id: str, first_run: float) -> None:
         await self.probes.reachability(hotspot_id)

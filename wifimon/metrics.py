@@ -82,6 +82,13 @@ class SelfMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.notifications_decided = Counter(
+            "wifimon_notifications_decided_total",
+            "Messages the routing decided to send, by kind (firing, escalation, repeat, "
+            "resolved) and recipient role.",
+            ["kind", "role"],
+            registry=registry,
+        )
         self.reload_success = Gauge(
             "wifimon_config_last_reload_successful",
             "1 when the last config reload succeeded, 0 when it was refused.",

@@ -7,12 +7,14 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wifimon.alerts.acks import Ack
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
 from wifimon.alerts.rules import GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
+from wifimon.alerts.told import Told
 from wifimon.state import State
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ class ActiveAlert:
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
     held_from: dict[str, str] = field(default_factory=dict)  # recipient role -> inhibiting alert
     grouped_into: list[str] = field(default_factory=list)  # firing group alerts naming it
+    told: Told = field(default_factory=lambda: Told())  # who has heard of it (dispatch)
+    ack: Ack | None = None  # the acknowledgement of this firing episode, if any
 
     @property
     def id(self) -> str:
@@ -164,7 +168,7 @@ class RuleEngine:
         names: dict[str, Rule | GroupRule] = {rule.name: rule for rule in ruleset.rules}
         names.update((group.name, group) for group in ruleset.groups)
         self.alerts = {k: ActiveAlert(names[k[0]], a.key, a.alert, a.labels, a.annotations,
-                                      a.members)
+                                      a.members, told=a.told)
                        for k, a in self.alerts.items() if k[0] in names}  # fmt: skip
         self._use(ruleset)
 
@@ -367,6 +371,7 @@ class RuleEngine:
                 "labels": active.labels,
                 "annotations": active.annotations,
                 "members": active.members,
+                "told": active.told.to_dict(),
                 **alert_to_dict(active.alert),
             }
             for (rule, key), active in self.alerts.items()
@@ -390,6 +395,7 @@ class RuleEngine:
                 rule, key, alert, dict(record.get("labels", {})),
                 dict(record.get("annotations", {})),
                 [str(m) for m in record.get("members", [])])  # fmt: skip
+            self.alerts[(rule.name, key)].told = Told.from_dict(record.get("told") or {})
             restored += 1
         return restored
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wifimon.alerts.expr import ExprError, Expression, Value, compile_expression, parse_duration
 from wifimon.alerts.lifecycle import DEFAULT_FLAP_THRESHOLD, Timing
+from wifimon.alerts.routing import Routing, RoutingModel, compile_routing
 from wifimon.alerts.templates import Template, check
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import SourceMap, load_yaml, validation_error
@@ -100,6 +101,7 @@ class RulesFile(BaseModel):
     rules: list[RuleModel] = Field(default_factory=list)
     groups: list[GroupModel] = Field(default_factory=list)
     inhibit: list[InhibitModel] = Field(default_factory=list)
+    routing: RoutingModel | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class RuleSet:
     path: Path | None = None
     inhibitions: tuple[Inhibition, ...] = ()
     groups: tuple[GroupRule, ...] = ()
+    routing: Routing = field(default_factory=lambda: compile_routing(None))
 
     def history_names(self, scope: Scope) -> frozenset[str]:
         names: set[str] = set()
@@ -231,7 +234,8 @@ def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:
         targets, equal = frozenset(inhibit.target), tuple(inhibit.equal)
         held_from = frozenset(inhibit.recipients)
         inhibitions.append(Inhibition(inhibit.source, targets, equal, held_from))
-    return RuleSet(tuple(rules), interval, path, tuple(inhibitions), tuple(groups))
+    routing = compile_routing(model.routing)
+    return RuleSet(tuple(rules), interval, path, tuple(inhibitions), tuple(groups), routing)
 
 
 def _compile_group(group: GroupModel, index: int, source: SourceMap) -> GroupRule:
