@@ -171,3 +171,35 @@ async def test_bad_silences_are_400(api, body, message: str) -> None:  # type: i
     response = await client.post("/api/v1/silences", json=body, headers=bearer(NOC_WRITER))
     assert response.status == 400
     assert message in (await response.json())["error"]
+
+
+async def test_acknowledge_over_the_api(api) -> None:  # type: ignore[no-untyped-def]
+    client, daemon = api
+    url = "/api/v1/alerts/TitikMati:jp-glr-02/ack"
+    body = {"by": "NOC Diskominfo", "comment": "penyedia sudah dihubungi"}
+    assert (await client.post(url, json=body, headers=bearer(READER))).status == 403
+    response = await client.post(url, json=body, headers=bearer(NOC))
+    assert response.status == 201
+    assert (await response.json())["fired_at"] == 400.0
+    assert daemon.acks.by_episode()[("TitikMati:jp-glr-02", 400.0)].by == "NOC Diskominfo"
+    daemon._evaluate_and_save(daemon.engine)
+    listed = await client.get("/api/v1/alerts?hotspot=jp-glr-02&alertname=TitikMati",
+                              headers=bearer(NOC))  # fmt: skip
+    (alert,) = (await listed.json())["alerts"]
+    assert alert["acknowledged"]["comment"] == "penyedia sudah dihubungi"
+    assert alert["state"] == "firing"  # acknowledged is not resolved
+
+
+@pytest.mark.parametrize(
+    "path,body,status,message",
+    [
+        ("TitikMati:nowhere", {"by": "x"}, 404, "no firing alert 'TitikMati:nowhere'"),
+        ("TitikMati:jp-glr-02", {"by": ""}, 400, "acknowledgement: by:"),
+        ("TitikMati:jp-glr-02", {"who": "x"}, 400, "with `by` and optional `comment`"),
+    ],
+)
+async def test_bad_acknowledgements(api, path: str, body: dict, status: int, message: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    client, _ = api
+    response = await client.post(f"/api/v1/alerts/{path}/ack", json=body, headers=bearer(NOC))
+    assert response.status == status
+    assert message in (await response.json())["error"]

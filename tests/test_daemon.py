@@ -358,3 +358,62 @@ def test_alerts_survive_sigkill(tmp_path: Path) -> None:
             first.process.kill()
         loop.run_until_complete(simulator.stop())
         loop.close()
+
+
+def test_acknowledged_alert_survives_sigkill_and_nobody_is_told_twice(tmp_path: Path) -> None:
+    """The RW admin is told once; an acknowledgement from the CLI stops the escalation to the
+    NOC, also after a SIGKILL and a restart."""
+    simulator = Simulator(tmp_path / "recordings")
+    listen = f"127.0.0.1:{free_tcp_port()}"
+    config = write_fleet(tmp_path, simulator.port, listen, 2.0)
+    rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    rules["evaluation_interval"] = "2s"
+    for rule in rules["rules"]:
+        rule["for"] = "0s"
+    route = {"match": {"alertname": "TitikMati"}, "notify": ["rw_admin"],
+             "escalate": [{"after": "20s", "notify": ["noc"]}]}  # fmt: skip
+    rules["routing"] = {"routes": [route]}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules))
+    log = tmp_path / "wifimon.log"
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
+    told = "notify alert=TitikMati:jt-crc-04 kind=firing roles=rw_admin"
+    first = RunningDaemon.spawn(config, listen, log)
+    second = None
+    try:
+        first.wait_for(lambda: told in log.read_text(), timeout=40, what="the RW admin told")
+        alerts = tmp_path / "data" / "alerts.json"
+        first.wait_for(lambda: '"roles": ["rw_admin"]' in alerts.read_text(), what="told saved")
+        listed = wifimon_cli("alert", "list", "--config", str(config))
+        assert "TitikMati:jt-crc-04 firing since" in listed.stdout, listed.stderr
+        comment = "listrik padam, PLN dihubungi"
+        acked = wifimon_cli("alert", "ack", "TitikMati:jt-crc-04", "--by", "Pak Joko (RW 04)",
+                            "--comment", comment, "--config", str(config))  # fmt: skip
+        assert acked.returncode == 0, acked.stderr
+        assert "acknowledged by Pak Joko (RW 04)" in acked.stdout
+        refused = wifimon_cli("alert", "ack", "TitikMati:jp-glr-01", "--by", "x",
+                              "--config", str(config))  # fmt: skip
+        assert refused.returncode != 0
+        assert "no firing alert 'TitikMati:jp-glr-01'" in refused.stderr
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(timeout=10)
+        mark = len(log.read_text())
+        second = RunningDaemon.spawn(config, listen, log)
+        second.wait_for(lambda: _ready(second), what="/-/ready")
+        time.sleep(25)  # past the 20 s escalation
+        after = log.read_text()[mark:]
+        assert "notify alert=TitikMati:jt-crc-04" not in after, after
+        assert "[ack Pak Joko (RW 04)]" in wifimon_cli("alert", "list", "--config",
+                                                      str(config)).stdout  # fmt: skip
+    finally:
+        for d in (first, second):
+            if d is not None and d.process.poll() is None:
+                d.process.kill()
+                d.process.wait(timeout=10)
+        loop.run_until_complete(simulator.stop())
+        loop.close()
+
+
+def wifimon_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wifimon.cli", *args], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from wifimon.alerts.acks import acknowledge
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.silences import Weekly
 from wifimon.api_auth import permissions_of
@@ -80,9 +81,35 @@ async def list_alerts(request: web.Request) -> web.Response:
             "held_from": active.held_from,
             "members": active.members,
             "grouped_into": active.grouped_into,
+            "acknowledged": active.ack.model_dump() if active.ack else None,
+            "told": active.told.roles,
         })  # fmt: skip
     alerts.sort(key=lambda a: (a["state"] != "firing", a["alertname"], a["labels"].get("hotspot")))
     return web.json_response({"alerts": alerts})
+
+
+@requires("alerts:ack")
+async def ack_alert(request: web.Request) -> web.Response:
+    """POST {by, comment}: acknowledge a firing alert; escalation and reminders stop."""
+    daemon: Daemon = request.app[DAEMON_KEY]
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "the body must be JSON")
+    if not isinstance(body, dict) or set(body) - {"by", "comment"}:
+        return error(400, "the body must be a JSON object with `by` and optional `comment`")
+    engine = daemon.engine
+    firing = {a.id: a.alert.fired_at for a in (engine.active() if engine else ())
+              if a.alert.state == AlertState.FIRING and a.alert.fired_at is not None}  # fmt: skip
+    alert_id = request.match_info["id"]
+    if alert_id not in firing:
+        return error(404, f"no firing alert {alert_id!r}")
+    try:
+        ack = acknowledge(daemon.acks, firing, alert_id, str(body.get("by", "")),
+                          str(body.get("comment", "")), time.time())  # fmt: skip
+    except ConfigError as exc:
+        return error(400, str(exc))
+    return web.json_response(ack.model_dump(), status=201)
 
 
 @requires("silences:read")
@@ -135,3 +162,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/silences", add_silence)
     app.router.add_delete("/api/v1/silences/{id}", expire_silence)
     app.router.add_get("/api/v1/alerts", list_alerts)
+    app.router.add_post("/api/v1/alerts/{id}/ack", ack_alert)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wifimon import __version__
+from wifimon.alerts import cli as alerts_cli
 from wifimon.errors import ConfigError, WifimonError
 
 log = logging.getLogger("wifimon")
@@ -161,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     expire.add_argument("--config", required=True, type=Path)
     expire.add_argument("id")
     expire.set_defaults(func=cmd_silence_expire)
+
+    alerts_cli.add_parsers(sub)
 
     api = sub.add_parser("api", help="API helpers")
     api_sub = api.add_subparsers(required=True, metavar="ACTION")

@@ -89,3 +89,13 @@ class AckStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
+
+
+def acknowledge(
+    store: AckStore, firing: dict[str, float], alert_id: str, by: str, comment: str, now: float
+) -> Ack:
+    """Acknowledge the current episode of a firing alert (`firing`: id -> fired_at)."""
+    fired_at = firing.get(alert_id)
+    if fired_at is None:
+        raise ConfigError(f"no firing alert {alert_id!r} (`wifimon alert list` shows them)")
+    return store.add(alert_id, fired_at, by, comment, now)
