@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from wifimon import config as config_module
 from wifimon.alerts.acks import Ack, AckStore
 from wifimon.alerts.dispatch import Notification, dispatch
-from wifimon.alerts.engine import RuleEngine
+from wifimon.alerts.engine import RuleEngine, Transition
+from wifimon.alerts.journal import AlertJournal, Marks, mark_changes
 from wifimon.alerts.recipients import Directory
 from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.store import AlertStore
@@ -100,6 +101,8 @@ class Daemon:
         self.alert_store = AlertStore(self.config.data_dir)
         self.silences = SilenceStore(self.config.data_dir)
         self.acks = AckStore(self.config.data_dir)
+        self.journal = AlertJournal(self.config.data_dir)
+        self._marks: Marks = {}
         self._ack_index: dict[tuple[str, float], Ack] = {}
         self.decided: deque[Notification] = deque(maxlen=1000)  # the latest, for inspection
         self._silence_list: list[Silence] = []
@@ -165,6 +168,7 @@ class Daemon:
         self._sync_probe_jobs(set(), now)
         if self.engine is not None:
             self.rule_jobs.add("all", now)
+            self.journal.append([{"at": now, "alert": "*", "event": "started"}])
         self.scheduler.start()
         self._refresher = asyncio.create_task(self._refresh_metrics())
         self.started = True
@@ -235,7 +239,7 @@ class Daemon:
         if self.engine is not None:
             await asyncio.to_thread(self._evaluate_and_save, self.engine)
 
-    def _evaluate_and_save(self, engine: RuleEngine) -> None:
+    def _evaluate_and_save(self, engine: RuleEngine, now: float | None = None) -> None:
         """One cycle; the alert file is rewritten when any alert or timer changed."""
         try:
             self._silence_list = self.silences.load()
@@ -245,14 +249,38 @@ class Daemon:
             self._ack_index = self.acks.by_episode()
         except ConfigError as exc:
             log.error("acknowledgements not reloaded, keeping the previous ones: %s", exc)
-        now = time.time()
-        engine.evaluate(now, self._silence_list)
+        now = time.time() if now is None else now
+        transitions = engine.evaluate(now, self._silence_list)
         notes = dispatch(engine.alerts.values(), engine.ruleset.routing, self._ack_index, now)
         self._hand_over(notes)
+        self._journal(engine, transitions, notes, now)
         snapshot = engine.snapshot()
         if snapshot != self._saved_alerts:
             self.alert_store.save(snapshot)
             self._saved_alerts = snapshot
+
+    def _journal(
+        self,
+        engine: RuleEngine,
+        transitions: list[Transition],
+        notes: list[Notification],
+        now: float,
+    ) -> None:
+        """Append this cycle's transitions, silence/inhibition changes and decisions."""
+        marks = {a.id: (a.silenced_by, a.inhibited_by) for a in engine.alerts.values()
+                 if a.silenced_by or a.inhibited_by}  # fmt: skip
+        maintenance = {s.id for s in self._silence_list if s.maintenance}
+        events: list[dict[str, object]] = [
+            {"at": t.at, "alert": f"{t.rule.name}:{t.key}", "event": t.state.value,
+             "labels": t.labels} for t in transitions]  # fmt: skip
+        events += mark_changes(self._marks, marks, now, maintenance)
+        events += [{"at": n.at, "alert": n.alert_id, "event": "notify", "kind": n.kind,
+                    "roles": list(n.roles)} for n in notes]  # fmt: skip
+        try:
+            self.journal.append(events)
+        except OSError as exc:
+            log.error("alert journal not written path=%s error=%s", self.journal.path, exc)
+        self._marks = marks
 
     def _hand_over(self, notes: list[Notification]) -> None:
         """Record and log each decided message with the people it is for."""
