@@ -18,9 +18,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from wifimon import config as config_module
 from wifimon.alerts.acks import Ack, AckStore
 from wifimon.alerts.dispatch import Notification, dispatch
-from wifimon.alerts.engine import RuleEngine, Transition
+from wifimon.alerts.engine import RuleEngine, StateSource, Transition
+from wifimon.alerts.expr import Value
 from wifimon.alerts.journal import AlertJournal, Marks, mark_changes
 from wifimon.alerts.recipients import Directory
+from wifimon.alerts.rules import RuleSet
 from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
@@ -107,7 +109,9 @@ class Daemon:
         self.decided: deque[Notification] = deque(maxlen=1000)  # the latest, for inspection
         self._silence_list: list[Silence] = []
         self._saved_alerts: list[dict[str, object]] | None = None
-        self.engine = RuleEngine(self.config.rules, self.state) if self.config.rules else None
+        self._lag_max = 0.0  # the worst poll start delay since the last rules cycle
+        self._last_poll_at: float | None = None
+        self.engine = self._new_engine(self.config.rules) if self.config.rules else None
         if self.engine is not None:
             restored = self.engine.restore(self.alert_store.load())
             log.info("alerts restored count=%d", restored)
@@ -183,9 +187,9 @@ class Daemon:
         """The scheduled job for one AP: honour backoff, poll under the global limit, record."""
         now = time.time()
         interval = self.polls.interval
-        self.self_metrics.scheduler_lag.observe(
-            max(0.0, now - expected_start(now, first_run, interval))
-        )
+        lag = max(0.0, now - expected_start(now, first_run, interval))
+        self.self_metrics.scheduler_lag.observe(lag)
+        self._lag_max = max(self._lag_max, lag)
         if ap_id not in self.state.aps:
             return
         if not self.state.should_poll(ap_id, now):
@@ -218,6 +222,7 @@ class Daemon:
                 )
         self._account(sample)
         self.state.record(sample)
+        self._last_poll_at = time.time()
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
             polling = self.config.model.polling
             self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
@@ -238,6 +243,15 @@ class Daemon:
         """One evaluation cycle of the alert rules (off the loop: it walks the whole fleet)."""
         if self.engine is not None:
             await asyncio.to_thread(self._evaluate_and_save, self.engine)
+
+    def _new_engine(self, rules: RuleSet) -> RuleEngine:
+        return RuleEngine(rules, StateSource(self.state, self._self_values))
+
+    def _self_values(self, now: float) -> dict[str, Value]:
+        """The `daemon` scope of the rules: is wifimon itself keeping up?"""
+        lag, self._lag_max = self._lag_max, 0.0
+        since = None if self._last_poll_at is None else max(0.0, now - self._last_poll_at)
+        return {"scheduler_lag_seconds": lag, "seconds_since_last_poll": since}
 
     def _evaluate_and_save(self, engine: RuleEngine, now: float | None = None) -> None:
         """One cycle; the alert file is rewritten when any alert or timer changed."""
@@ -376,7 +390,7 @@ class Daemon:
             self.rule_jobs.remove("all")
             return
         if self.engine is None:
-            self.engine = RuleEngine(new.rules, self.state)
+            self.engine = self._new_engine(new.rules)
         else:
             self.engine.replace_rules(new.rules)
         self.rule_jobs.reschedule_all(new.rules.evaluation_interval, now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -11,7 +11,7 @@ from wifimon.alerts.acks import Ack
 from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
-from wifimon.alerts.rules import GroupRule, Rule, RuleSet
+from wifimon.alerts.rules import SCOPES, GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.alerts.told import Told
@@ -74,18 +74,30 @@ class Source(Protocol):
         ...
 
 
-class StateSource:
-    """The daemon's state as a rule source; signatures count polls and probe results."""
+SELF_KEY = "wifimon"  # the key of alerts about the daemon itself
 
-    def __init__(self, state: State) -> None:
+
+class StateSource:
+    """The daemon's state as a rule source; signatures count polls and probe results.
+
+    `self_values` gives the values of the `daemon` scope (wifimon's own health), if any.
+    """
+
+    def __init__(
+        self, state: State, self_values: Callable[[float], dict[str, Value]] | None = None
+    ) -> None:
         self.state = state
+        self.self_values = self_values
 
     def keys(self) -> set[str]:
-        return set(self.state.hotspots) | set(self.state.aps)
+        return set(self.state.hotspots) | set(self.state.aps) | {SELF_KEY}
 
     def entries(self, scope: str) -> Iterator[tuple[str, Hashable | None]]:
         aps, hstates = self.state.aps, self.state.hotspot_states
-        if scope == "hotspot":
+        if scope == "daemon":
+            if self.self_values is not None:
+                yield SELF_KEY, None
+        elif scope == "hotspot":
             for hotspot_id, hotspot in self.state.hotspots.items():
                 hstate = hstates.get(hotspot_id)
                 polls = sum(aps[ap.id].updates for ap in hotspot.access_points if ap.id in aps)
@@ -96,6 +108,8 @@ class StateSource:
                               ap_state.updates)  # fmt: skip
 
     def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
+        if scope == "daemon" and self.self_values is not None:
+            return self.self_values(now), {}
         if scope == "hotspot":
             return hotspot_values(self.state, key, now), observed_at(self.state, key, now)
         return ap_values(self.state, self.state.aps[key], now), {}
@@ -152,13 +166,12 @@ class RuleEngine:
     def _use(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self._plans = {
-            scope: _Plan.of([r for r in ruleset.rules if r.scope == scope])
-            for scope in ("hotspot", "ap")
+            scope: _Plan.of([r for r in ruleset.rules if r.scope == scope]) for scope in SCOPES
         }
         keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
-        self._history_spec = {
+        self._history_spec: dict[str, tuple[frozenset[str], frozenset[str], float]] = {
             scope: (ruleset.history_names(scope), ruleset.run_names(scope), keep)
-            for scope in ("hotspot", "ap")
+            for scope in SCOPES
         }
         self.histories.clear()
         self._seen.clear()

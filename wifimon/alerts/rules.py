@@ -17,7 +17,8 @@ from wifimon.alerts.templates import Template, check
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import SourceMap, load_yaml, validation_error
 
-Scope = Literal["hotspot", "ap"]
+Scope = Literal["hotspot", "ap", "daemon"]
+SCOPES: tuple[Scope, ...] = ("hotspot", "ap", "daemon")
 Severity = Literal["critical", "warning", "info"]
 
 # What a rule may read, per scope (the evaluation context provides exactly these).
@@ -35,7 +36,10 @@ AP_NAMES = frozenset({
     "ap", "hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
     "sla.min_mbps", "sla.capacity_users",
 })  # fmt: skip
-NAMES: dict[str, frozenset[str]] = {"hotspot": HOTSPOT_NAMES, "ap": AP_NAMES}
+# wifimon itself: the worst poll start delay since the last cycle, time since a poll finished
+DAEMON_NAMES = frozenset({"scheduler_lag_seconds", "seconds_since_last_poll"})
+NAMES: dict[str, frozenset[str]] = {"hotspot": HOTSPOT_NAMES, "ap": AP_NAMES,
+                                    "daemon": DAEMON_NAMES}  # fmt: skip
 DURATION = r"^\d+(\.\d+)?[smhd]$"
 
 
