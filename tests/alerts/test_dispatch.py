@@ -164,3 +164,19 @@ def test_bad_routes_are_refused_with_the_place(routing: str, message: str) -> No
     text = f"rules:\n  - {{name: A, expr: clients > 1}}\nrouting:\n{routing}\n"
     with pytest.raises(ConfigError, match=message):
         parse_rules(text, "r.yaml")
+
+
+def test_a_flapping_alert_is_held_back_until_it_settles() -> None:
+    story = Story()
+    for cycle in range(5):  # down 7 minutes, up 2: fires and resolves again and again
+        story.until(cycle * 9 + 6, {"t00"})
+        story.until(cycle * 9 + 8, set())
+    kinds = [kind for kind, _ in said([n for _, n in story.sent])]
+    assert story.engine.alerts[("TitikMati", "t00")].alert.flapping
+    assert kinds.count("firing") < 5  # the later episodes were not told
+    held_from = len(story.sent)
+    story.until(60 + 120, {"t00"})  # stays down: settles once the hour has passed
+    later = said([n for _, n in story.sent[held_from:]])
+    assert later and later[0] == ("firing", ("rw_admin",))
+    first_told = next(t for t, n in story.sent[held_from:] if n.alert_id == "TitikMati:t00")
+    assert first_told > 60 * MINUTE
