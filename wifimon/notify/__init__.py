@@ -1,0 +1,1 @@
+"""Delivering the messages the routing decided: outbox, channels, sender."""
