@@ -34,15 +34,18 @@ class FakeTelegram:
                 status, payload = answer
                 return web.json_response(payload, status=status)
         if str(body.get("chat_id")) not in self.known_chats:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: chat not found"}, status=400)  # fmt: skip
+            return refuse(400, "Bad Request: chat not found")
         if len(body.get("text", "")) > 4096:
-            return web.json_response({"ok": False, "error_code": 400,
-                                      "description": "Bad Request: message is too long"}, status=400)  # fmt: skip
+            return refuse(400, "Bad Request: message is too long")
         self.received.append(body)
         return web.json_response({"ok": True, "result": {"message_id": len(self.received),
                                                          "chat": {"id": body["chat_id"]},
                                                          "text": body["text"]}})  # fmt: skip
+
+
+def refuse(status: int, description: str) -> web.Response:
+    body = {"ok": False, "error_code": status, "description": description}
+    return web.json_response(body, status=status)
 
 
 def too_many(retry_after: int) -> Script:

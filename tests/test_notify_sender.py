@@ -43,7 +43,7 @@ def message(key: str, chat: str = "1001") -> NewDelivery:
 
 async def test_sent_once_even_if_decided_twice(tmp_path: Path) -> None:
     fake = FakeTelegram(TOKEN)
-    server, outbox, sender, clock, results = await setup(tmp_path, fake)
+    server, outbox, sender, clock, _results = await setup(tmp_path, fake)
     assert outbox.enqueue([message("a"), message("a"), message("b", "1002")], clock()) == 2
     async with aiohttp.ClientSession() as session:
         assert await sender.run_once(session) == 2
@@ -94,7 +94,7 @@ async def test_unknown_chat_fails_at_once_and_tokens_stay_secret(tmp_path: Path,
 
 async def test_gives_up_after_max_attempts_and_survives_a_dead_server(tmp_path: Path) -> None:
     fake = FakeTelegram(TOKEN)
-    server, outbox, sender, clock, results = await setup(tmp_path, fake)
+    server, outbox, sender, clock, _results = await setup(tmp_path, fake)
     await server.close()  # nobody listens any more
     outbox.enqueue([message("a")], clock())
     async with aiohttp.ClientSession() as session:
