@@ -113,3 +113,28 @@ async def test_the_outbox_survives_reopening(tmp_path: Path) -> None:
     again = Outbox(tmp_path)
     assert [d.key for d in again.due(2.0)] == ["a"]
     assert again.enqueue([message("a")], 3.0) == 0
+
+
+def test_notify_queue_lists_what_waits_and_what_failed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    from wifimon.demo.fleet import write_fleet
+
+    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
+    data_dir = tmp_path / yaml.safe_load(config.read_text())["daemon"]["data_dir"]
+    outbox = Outbox(data_dir)
+    outbox.enqueue([message("a"), message("b", "999")], 1_786_500_000.0)
+    (_, failed) = outbox.listing()
+    outbox.mark_failed(failed.id, "http_400: Bad Request: chat not found")
+    outbox.close()
+    result = subprocess.run([sys.executable, "-m", "wifimon.cli", "notify", "queue",
+                             "--config", str(config)], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1 pending telegram to 1001 attempts=0 next 2026-08-12 09:00:00 WIB")
+    assert lines[1] == ("2 failed telegram to 999 attempts=1 (http_400: Bad Request: chat not "
+                        "found): PERINGATAN: Titik jp-glr-01 mati")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from wifimon.api_auth import ApiSettings
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
+from wifimon.notify.settings import NotificationSettings, TelegramSettings
 from wifimon.probes.http import (
     DEFAULT_DURATION_SECONDS,
     DEFAULT_MAX_BYTES,
@@ -193,6 +195,7 @@ class ConfigModel(_Strict):
     inventory: list[str] = Field(default_factory=list)
     rules: str | None = None
     contacts: list[DirectoryContact] = Field(default_factory=list)
+    notifications: NotificationSettings = NotificationSettings()
     api: ApiSettings = ApiSettings()
 
     @field_validator("inventory", "profiles_dirs", mode="before")
@@ -221,6 +224,7 @@ class Config:
     credentials: dict[str, CommunityAuth | UsmAuth]
     versions: dict[str, Literal["1", "2c", "3"]]
     rules: RuleSet | None = None
+    secrets: dict[str, Secret] = dataclasses.field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -242,7 +246,17 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     inventory, locations = read_inventory_files([_relative(path, p) for p in model.inventory])
     check_inventory_refs(inventory, locations, credentials, profiles)
     rules = load_rules(_relative(path, model.rules)) if model.rules else None
-    return Config(path, model, inventory, profiles, credentials, versions, rules)
+    _check_channel_secrets(model, source, secrets)
+    return Config(path, model, inventory, profiles, credentials, versions, rules, secrets)
+
+
+def _check_channel_secrets(model: ConfigModel, source: SourceMap, secrets: dict[str, Secret]
+                           ) -> None:  # fmt: skip
+    for name, channel in model.notifications.channels.items():
+        if isinstance(channel, TelegramSettings) and channel.token not in secrets:
+            where = source.where(("notifications", "channels", name, "token"))
+            raise ConfigError(f"{where}: notifications.channels.{name}.token: "
+                              f"unknown secret {channel.token!r}")  # fmt: skip
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -30,6 +31,10 @@ from wifimon.errors import ConfigError
 from wifimon.exposition import render
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector, alert_families
+from wifimon.notify.messages import deliveries
+from wifimon.notify.outbox import Delivery, Outbox
+from wifimon.notify.sender import Backoff, Sender
+from wifimon.notify.settings import build_channels
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import JobFunc, Scheduler, expected_start
@@ -104,6 +109,8 @@ class Daemon:
         self.silences = SilenceStore(self.config.data_dir)
         self.acks = AckStore(self.config.data_dir)
         self.journal = AlertJournal(self.config.data_dir)
+        self.outbox = Outbox(self.config.data_dir)
+        self._sender_task: asyncio.Task[None] | None = None
         self._marks: Marks = {}
         self._ack_index: dict[tuple[str, float], Ack] = {}
         self.decided: deque[Notification] = deque(maxlen=1000)  # the latest, for inspection
@@ -175,6 +182,7 @@ class Daemon:
             self.journal.append([{"at": now, "alert": "*", "event": "started"}])
         self.scheduler.start()
         self._refresher = asyncio.create_task(self._refresh_metrics())
+        self._sender_task = asyncio.create_task(self._send_notifications())
         self.started = True
         log.info(
             "started hotspots=%d aps=%d shard=%s",
@@ -296,9 +304,27 @@ class Daemon:
             log.error("alert journal not written path=%s error=%s", self.journal.path, exc)
         self._marks = marks
 
+    async def _send_notifications(self) -> None:
+        """Deliver from the outbox until stopped (channels as configured at start)."""
+        settings = self.config.model.notifications
+        channels = build_channels(settings, self.config.secrets)
+        backoff = Backoff(settings.backoff_base_seconds, settings.backoff_max_seconds,
+                          settings.max_attempts)  # fmt: skip
+        sender = Sender(self.outbox, channels, backoff, on_result=self._count_delivery)
+        async with aiohttp.ClientSession() as session:
+            await sender.run(session, self._stopping)
+
+    def _count_delivery(self, delivery: Delivery, result: str, reason: str | None) -> None:
+        self.self_metrics.notifications.labels(delivery.channel, result, reason or "").inc()
+
     def _hand_over(self, notes: list[Notification]) -> None:
-        """Record and log each decided message with the people it is for."""
+        """Queue each decided message in the outbox (before the alert state that says it
+        was told is saved), log it with the people it is for."""
         directory = Directory(self.state.hotspots, self.config.model.contacts)
+        channels = self.config.model.notifications.channels
+        queued = [d for note in notes for d in deliveries(note, directory, channels)]
+        if queued:
+            self.outbox.enqueue(queued, time.time())
         for note in notes:
             people = [f"{c.name} ({role})" for role in note.roles
                       for c in directory.resolve(role, note.labels)]  # fmt: skip
@@ -401,9 +427,11 @@ class Daemon:
         """Stop scheduling, let running polls end briefly, close SNMP."""
         self.scheduler.shutdown()
         self._stopping.set()
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
+        for task in (self._refresher, self._sender_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self.outbox.close()
         self.probes.close()
         await self.client.close()
         log.info("stopped")

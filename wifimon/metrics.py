@@ -89,6 +89,12 @@ class SelfMetrics:
             ["kind", "role"],
             registry=registry,
         )
+        self.notifications = Counter(
+            "wifimon_notifications_total",
+            "Delivery attempts by channel and result (sent, retry, failed) and reason.",
+            ["channel", "result", "reason"],
+            registry=registry,
+        )
         self.reload_success = Gauge(
             "wifimon_config_last_reload_successful",
             "1 when the last config reload succeeded, 0 when it was refused.",
