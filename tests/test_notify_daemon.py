@@ -58,7 +58,7 @@ async def test_a_titik_down_reaches_the_rw_admin_on_telegram_once(
     assert lines[0] == (
         "PERINGATAN: Titik jp-glr-02 (RW 06, Kel. Galur) mati: tidak ada access point yang menjawab"
     )
-    assert "Konfirmasi: wifimon alert ack TitikMati:jp-glr-02" in message["text"]
+    assert "Kode peringatan: TitikMati:jp-glr-02" in message["text"]
     sent = daemon.self_metrics.notifications.labels("telegram", "sent", "")._value.get()
     assert sent == 1
     daemon.outbox.close()

@@ -15,7 +15,7 @@ HEADINGS = {
     "firing": "PERINGATAN",
     "escalation": "ESKALASI (belum ditangani)",
     "repeat": "PENGINGAT",
-    "resolved": "PULIH",
+    "resolved": "PULIH, sudah normal kembali. Sebelumnya",
 }
 
 
@@ -30,7 +30,7 @@ def render(note: Notification) -> tuple[str, str]:
         lines.append(f"Sejak {wib(note.fired_at)}.")
         if note.annotations.get("description"):
             lines.append(note.annotations["description"])
-        lines.append(f"Sudah ditangani? Konfirmasi: wifimon alert ack {note.alert_id}")
+        lines.append(f"Kode peringatan: {note.alert_id} (sebutkan kode ini saat melapor ke NOC)")
     return subject, "\n".join(lines)
 
 
