@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from wifimon.alerts.acks import acknowledge
 from wifimon.alerts.lifecycle import AlertState
+from wifimon.alerts.matchers import LABELS
 from wifimon.alerts.silences import Weekly
 from wifimon.api_auth import permissions_of
 from wifimon.errors import ConfigError
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
-ALERT_FILTERS = ("alertname", "severity", "hotspot", "ap", "kota", "kecamatan", "kelurahan",
-                 "rw", "provider")  # fmt: skip
+ALERT_FILTERS = LABELS
 
 
 def error(status: int, message: str) -> web.Response:

@@ -9,7 +9,6 @@ titik's contacts in the inventory and the `contacts` of the config) and `noc`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -17,11 +16,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from wifimon.alerts.expr import parse_duration
+from wifimon.alerts.matchers import check_matchers, labels_match
 
 Role = Literal["rw_admin", "provider", "noc", "lurah", "camat"]
 DURATION = r"^\d+(\.\d+)?[smhd]$"
-MATCHABLE = ("alertname", "severity", "hotspot", "ap", "kota", "kecamatan", "kelurahan", "rw",
-             "provider")  # fmt: skip
 
 
 class EscalationModel(BaseModel):
@@ -44,15 +42,7 @@ class RouteModel(BaseModel):
     @field_validator("match")
     @classmethod
     def _matchers(cls, matchers: dict[str, str]) -> dict[str, str]:
-        for name, value in matchers.items():
-            if name not in MATCHABLE:
-                raise ValueError(f"cannot match on {name!r} (use {', '.join(MATCHABLE)})")
-            if value.startswith("~"):
-                try:
-                    re.compile(value[1:])
-                except re.error as exc:
-                    raise ValueError(f"{name}: bad regular expression: {exc}") from exc
-        return matchers
+        return check_matchers(matchers)
 
 
 class RoutingModel(BaseModel):
@@ -81,14 +71,7 @@ class Route:
     children: tuple[Route, ...]
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        for name, wanted in self.matchers:
-            value = labels.get(name, "")
-            if wanted.startswith("~"):
-                if re.fullmatch(wanted[1:], value) is None:
-                    return False
-            elif value != wanted:
-                return False
-        return True
+        return labels_match(self.matchers, labels)
 
 
 @dataclass(frozen=True)

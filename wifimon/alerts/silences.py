@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -20,12 +19,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wifimon.alerts.expr import parse_duration
+from wifimon.alerts.matchers import check_matchers, labels_match
 from wifimon.errors import ConfigError
 
 WIB = ZoneInfo("Asia/Jakarta")
 FILENAME = "silences.json"
-MATCHABLE = ("alertname", "severity", "hotspot", "ap", "kota", "kecamatan", "kelurahan", "rw",
-             "provider")  # fmt: skip
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -70,15 +68,7 @@ class Silence(BaseModel):
     @field_validator("matchers")
     @classmethod
     def _known_labels(cls, matchers: dict[str, str]) -> dict[str, str]:
-        for name, value in matchers.items():
-            if name not in MATCHABLE:
-                raise ValueError(f"cannot match on {name!r} (use {', '.join(MATCHABLE)})")
-            if value.startswith("~"):
-                try:
-                    re.compile(value[1:])
-                except re.error as exc:
-                    raise ValueError(f"{name}: bad regular expression: {exc}") from exc
-        return matchers
+        return check_matchers(matchers)
 
     def active(self, now: float) -> bool:
         if self.expired_at is not None and now >= self.expired_at:
@@ -95,15 +85,7 @@ class Silence(BaseModel):
         return "active" if self.active(now) else "pending"
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        """Every matcher holds: exact value, or `~regex` matching the whole value."""
-        for name, wanted in self.matchers.items():
-            value = labels.get(name, "")
-            if wanted.startswith("~"):
-                if re.fullmatch(wanted[1:], value) is None:
-                    return False
-            elif value != wanted:
-                return False
-        return True
+        return labels_match(self.matchers.items(), labels)
 
 
 def parse_matchers(items: list[str]) -> dict[str, str]:

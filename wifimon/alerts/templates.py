@@ -19,13 +19,13 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from wifimon.alerts.matchers import LABELS
+
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")
 MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 MAX_EXPONENT = 64
 MAX_REPEAT = 1_000
-LABELS = ("alertname", "severity", "hotspot", "ap", "kota", "kecamatan", "kelurahan", "rw",
-          "provider")  # fmt: skip
 
 
 def angka(value: object, digits: int = 1) -> str:
