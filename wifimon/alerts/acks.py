@@ -7,16 +7,12 @@ under a lock by the CLI and the API, re-read by the daemon when it changes.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wifimon.errors import ConfigError
+from wifimon.jsonfile import SharedList
 
 FILENAME = "acks.json"
 KEEP_SECONDS = 90 * 86_400.0  # acknowledgements older than this are dropped on write
@@ -36,24 +32,11 @@ class AckStore:
     """acks.json of one data directory."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / FILENAME
-        self._mtime: float | None = None
-        self._cache: list[Ack] = []
+        self.file = SharedList(directory / FILENAME, "acks", Ack, "acknowledgements")
+        self.path = self.file.path
 
     def load(self) -> list[Ack]:
-        """Every acknowledgement (re-read only when the file changed)."""
-        try:
-            mtime = self.path.stat().st_mtime
-        except FileNotFoundError:
-            return []
-        if mtime != self._mtime:
-            try:
-                raw = json.loads(self.path.read_text(encoding="utf-8"))
-                self._cache = [Ack.model_validate(item) for item in raw.get("acks", [])]
-            except (OSError, ValueError, ValidationError) as exc:
-                raise ConfigError(f"{self.path}: unreadable acknowledgements: {exc}") from exc
-            self._mtime = mtime
-        return list(self._cache)
+        return self.file.load()
 
     def by_episode(self) -> dict[tuple[str, float], Ack]:
         return {(ack.alert, ack.fired_at): ack for ack in self.load()}
@@ -66,29 +49,13 @@ class AckStore:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise ConfigError(f"acknowledgement: {field}: {first['msg']}") from None
-        with self._locked():
-            self._mtime = None
-            acks = [a for a in self.load() if now - a.at < KEEP_SECONDS]
+        with self.file.editing() as acks:
+            acks[:] = [a for a in acks if now - a.at < KEEP_SECONDS]
             existing = [a for a in acks if (a.alert, a.fired_at) == (alert_id, fired_at)]
             if existing:
                 return existing[0]
-            self._save([*acks, ack])
+            acks.append(ack)
         return ack
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-
-    def _save(self, acks: list[Ack]) -> None:
-        temporary = self.path.with_suffix(".json.tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump({"acks": [a.model_dump() for a in acks]}, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
 
 
 def acknowledge(

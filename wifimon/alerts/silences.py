@@ -7,8 +7,6 @@ Stored in DATA_DIR/silences.json, replaced atomically, shared by the CLI and the
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wifimon.alerts.expr import parse_duration
 from wifimon.alerts.matchers import check_matchers, labels_match
 from wifimon.errors import ConfigError
+from wifimon.jsonfile import SharedList
 
 WIB = ZoneInfo("Asia/Jakarta")
 FILENAME = "silences.json"
@@ -103,34 +102,12 @@ class SilenceStore:
     """silences.json of one data directory; every change rewrites it atomically."""
 
     def __init__(self, directory: Path) -> None:
-        self.path = directory / FILENAME
-        self._mtime: float | None = None
-        self._cache: list[Silence] = []
+        self.file = SharedList(directory / FILENAME, "silences", Silence, "silences")
+        self.path = self.file.path
 
     def load(self) -> list[Silence]:
         """All silences (re-read only when the file changed, e.g. by the CLI)."""
-        try:
-            mtime = self.path.stat().st_mtime
-        except FileNotFoundError:
-            return []
-        if mtime != self._mtime:
-            try:
-                raw = json.loads(self.path.read_text(encoding="utf-8"))
-                self._cache = [Silence.model_validate(item) for item in raw.get("silences", [])]
-            except (OSError, ValueError, ValidationError) as exc:
-                raise ConfigError(f"{self.path}: unreadable silences: {exc}") from exc
-            self._mtime = mtime
-        return list(self._cache)
-
-    def _save(self, silences: list[Silence]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".json.tmp")
-        body = {"silences": [s.model_dump(mode="json") for s in silences]}
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump(body, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        return self.file.load()
 
     def add(self, matchers: dict[str, str], author: str, reason: str, now: float,
             duration: str | None = None, starts_at: float | None = None,
@@ -148,16 +125,16 @@ class SilenceStore:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ConfigError(f"silence: {first['msg'].removeprefix('Value error, ')}") from exc
-        self._save([*self.load(), silence])
+        with self.file.editing() as silences:
+            silences.append(silence)
         return silence
 
     def expire(self, silence_id: str, now: float) -> Silence:
-        silences = self.load()
-        for silence in silences:
-            if silence.id == silence_id:
-                silence.expired_at = now
-                self._save(silences)
-                return silence
+        with self.file.editing() as silences:
+            for silence in silences:
+                if silence.id == silence_id:
+                    silence.expired_at = now
+                    return silence
         raise ConfigError(f"no silence with id {silence_id!r}")
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import deque
 from pathlib import Path
 from typing import Any
 
 from wifimon.alerts.lifecycle import Alert, AlertState
+from wifimon.jsonfile import write_atomic
 
 log = logging.getLogger(__name__)
 FILENAME = "alerts.json"
@@ -51,13 +51,7 @@ class AlertStore:
         self.path = directory / FILENAME
 
     def save(self, records: list[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".json.tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump({"version": FORMAT_VERSION, "alerts": records}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_atomic(self.path, {"version": FORMAT_VERSION, "alerts": records})
 
     def load(self) -> list[dict[str, Any]]:
         """The saved alerts; a missing file is an empty start, a damaged one is logged."""
