@@ -47,6 +47,25 @@ def requires(permission: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+async def json_object(
+    request: web.Request, fields: set[str], shape: str | None = None
+) -> dict[str, Any] | web.Response:
+    """The request's JSON object with only `fields`, or the 400 answer saying what is wrong
+    (`shape`, when given, describes the whole expected object instead)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "the body must be JSON")
+    if not isinstance(body, dict):
+        return error(400, f"the body must be a JSON object {shape or ''}".rstrip())
+    unknown = set(body) - fields
+    if unknown:
+        if shape:
+            return error(400, f"the body must be a JSON object {shape}")
+        return error(400, f"unknown field {sorted(unknown)[0]!r}")
+    return body
+
+
 @requires("alerts:read")
 async def list_alerts(request: web.Request) -> web.Response:
     """Pending and firing alerts, filtered by `state` and any label (`?kelurahan=Galur`)."""
@@ -92,12 +111,9 @@ async def list_alerts(request: web.Request) -> web.Response:
 async def ack_alert(request: web.Request) -> web.Response:
     """POST {by, comment}: acknowledge a firing alert; escalation and reminders stop."""
     daemon: Daemon = request.app[DAEMON_KEY]
-    try:
-        body = await request.json()
-    except ValueError:
-        return error(400, "the body must be JSON")
-    if not isinstance(body, dict) or set(body) - {"by", "comment"}:
-        return error(400, "the body must be a JSON object with `by` and optional `comment`")
+    body = await json_object(request, {"by", "comment"}, "with `by` and optional `comment`")
+    if isinstance(body, web.Response):
+        return body
     engine = daemon.engine
     firing = {a.id: a.alert.fired_at for a in (engine.active() if engine else ())
               if a.alert.state == AlertState.FIRING and a.alert.fired_at is not None}  # fmt: skip
@@ -125,16 +141,10 @@ async def list_silences(request: web.Request) -> web.Response:
 async def add_silence(request: web.Request) -> web.Response:
     """POST {matchers, author, reason, duration | weekly {days, start, duration}, maintenance}."""
     daemon: Daemon = request.app[DAEMON_KEY]
-    try:
-        body = await request.json()
-    except ValueError:
-        return error(400, "the body must be JSON")
-    if not isinstance(body, dict):
-        return error(400, "the body must be a JSON object")
-    unknown = set(body) - {"matchers", "author", "reason", "duration", "weekly", "maintenance",
-                           "starts_at", "until"}  # fmt: skip
-    if unknown:
-        return error(400, f"unknown field {sorted(unknown)[0]!r}")
+    body = await json_object(request, {"matchers", "author", "reason", "duration", "weekly",
+                                       "maintenance", "starts_at", "until"})  # fmt: skip
+    if isinstance(body, web.Response):
+        return body
     try:
         weekly = Weekly.model_validate(body["weekly"]) if body.get("weekly") else None
         silence = daemon.silences.add(
