@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -171,23 +171,16 @@ class RuleSet:
     groups: tuple[GroupRule, ...] = ()
     routing: Routing = field(default_factory=lambda: compile_routing(None))
 
+    def expressions(self, scope: Scope) -> list[Expression]:
+        """Every firing and clear expression of the rules of one scope."""
+        return [e for r in self.rules if r.scope == scope for e in (r.expr, r.clear) if e]
+
     def history_names(self, scope: Scope) -> frozenset[str]:
-        names: set[str] = set()
-        for rule in self.rules:
-            if rule.scope == scope:
-                for expression in (rule.expr, rule.clear):
-                    if expression is not None:
-                        names |= expression.history_names
-        return frozenset(names)
+        return frozenset().union(*(e.history_names for e in self.expressions(scope)))
 
     def run_names(self, scope: Scope) -> frozenset[str]:
         """History names read only by min/max/increase: a repeated value can be collapsed."""
-        sampled: set[str] = set()
-        for rule in self.rules:
-            if rule.scope == scope:
-                for expression in (rule.expr, rule.clear):
-                    if expression is not None:
-                        sampled |= expression.sample_names
+        sampled = frozenset().union(*(e.sample_names for e in self.expressions(scope)))
         return self.history_names(scope) - sampled
 
     @property
@@ -243,15 +236,8 @@ def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:
 
 
 def _compile_group(group: GroupModel, index: int, source: SourceMap) -> GroupRule:
-    annotations = {}
-    for field_name in ("summary", "description"):
-        text = getattr(group, field_name)
-        if text:
-            try:
-                annotations[field_name] = check(text, (), grouped=True, labels=group.labels)
-            except ValueError as exc:
-                where = source.where(("groups", index, field_name))
-                raise ConfigError(f"{where}: group {group.name}: {field_name}: {exc}") from exc
+    annotations = _annotations(group, ("groups", index), f"group {group.name}", source, (),
+                               grouped=True)  # fmt: skip
     return GroupRule(
         name=group.name,
         sources=frozenset(group.source),
@@ -277,15 +263,7 @@ def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
             where = source.where(("rules", index, field))
             raise ConfigError(f"{where}: rule {rule.name}: {field}: {exc}") from exc
 
-    annotations = {}
-    for field_name in ("summary", "description"):
-        text = getattr(rule, field_name)
-        if text:
-            try:
-                annotations[field_name] = check(text, names, labels=rule.labels)
-            except ValueError as exc:
-                where = source.where(("rules", index, field_name))
-                raise ConfigError(f"{where}: rule {rule.name}: {field_name}: {exc}") from exc
+    annotations = _annotations(rule, ("rules", index), f"rule {rule.name}", source, names)
     return Rule(
         name=rule.name,
         scope=rule.scope,
@@ -302,3 +280,24 @@ def _compile(rule: RuleModel, index: int, source: SourceMap) -> Rule:
         labels=dict(rule.labels),
         annotations=annotations,
     )
+
+
+def _annotations(
+    model: RuleModel | GroupModel,
+    path: tuple[str, int],
+    what: str,
+    source: SourceMap,
+    names: Iterable[str],
+    grouped: bool = False,
+) -> dict[str, Template]:
+    """Summary and description templates, checked; errors name the line and the rule."""
+    annotations = {}
+    for field_name in ("summary", "description"):
+        text = getattr(model, field_name)
+        if text:
+            try:
+                annotations[field_name] = check(text, names, grouped, labels=model.labels)
+            except ValueError as exc:
+                where = source.where((*path, field_name))
+                raise ConfigError(f"{where}: {what}: {field_name}: {exc}") from exc
+    return annotations
