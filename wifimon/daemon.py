@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from wifimon import config as config_module
 from wifimon.alerts.acks import Ack, AckStore
 from wifimon.alerts.dispatch import Notification, dispatch
-from wifimon.alerts.engine import RuleEngine, StateSource, Transition
+from wifimon.alerts.engine import RuleEngine, StateSource, Transition, alert_id
 from wifimon.alerts.expr import Value
 from wifimon.alerts.journal import AlertJournal, Marks, mark_changes
 from wifimon.alerts.recipients import Directory
@@ -293,7 +293,7 @@ class Daemon:
                  if a.silenced_by or a.inhibited_by}  # fmt: skip
         maintenance = {s.id for s in self._silence_list if s.maintenance}
         events: list[dict[str, object]] = [
-            {"at": t.at, "alert": f"{t.rule.name}:{t.key}", "event": t.state.value,
+            {"at": t.at, "alert": alert_id(t.rule.name, t.key), "event": t.state.value,
              "labels": t.labels} for t in transitions]  # fmt: skip
         events += mark_changes(self._marks, marks, now, maintenance)
         events += [{"at": n.at, "alert": n.alert_id, "event": "notify", "kind": n.kind,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wifimon.alerts.acks import AckStore, acknowledge
+from wifimon.alerts.engine import alert_id
 from wifimon.alerts.store import AlertStore
 from wifimon.alerts.templates import WIB
 
@@ -44,13 +45,13 @@ def cmd_alert_list(args: argparse.Namespace) -> int:
     acks = AckStore(data_dir).by_episode()
     records = sorted(_records(data_dir), key=lambda r: -(r.get("active_since") or 0.0))
     for record in records:
-        alert_id = f"{record['rule']}:{record['key']}"
+        identity = alert_id(record["rule"], record["key"])
         since = record.get("fired_at") or record.get("active_since")
         when = datetime.fromtimestamp(since, WIB).strftime("%Y-%m-%d %H:%M WIB") if since else "-"
-        ack = acks.get((alert_id, record.get("fired_at") or -1.0))
+        ack = acks.get((identity, record.get("fired_at") or -1.0))
         seen = f" [ack {ack.by}]" if ack else ""
         summary = (record.get("annotations") or {}).get("summary", "")
-        print(f"{alert_id} {record['state']} since {when}{seen} {summary}".rstrip())
+        print(f"{identity} {record['state']} since {when}{seen} {summary}".rstrip())
     if not records:
         print("no pending or firing alerts")
     return 0
@@ -58,7 +59,7 @@ def cmd_alert_list(args: argparse.Namespace) -> int:
 
 def cmd_alert_ack(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args.config)
-    firing = {f"{r['rule']}:{r['key']}": float(r["fired_at"]) for r in _records(data_dir)
+    firing = {alert_id(r["rule"], r["key"]): float(r["fired_at"]) for r in _records(data_dir)
               if r.get("state") == "firing" and r.get("fired_at") is not None}  # fmt: skip
     ack = acknowledge(AckStore(data_dir), firing, args.id, args.by, args.comment, time.time())
     print(f"{ack.alert} acknowledged by {ack.by}")

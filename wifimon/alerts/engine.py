@@ -34,6 +34,11 @@ class Transition:
     flapping: bool
 
 
+def alert_id(rule_name: str, key: str) -> str:
+    """`TitikMati:jp-glr-01`: how people, files and the API refer to an alert."""
+    return f"{rule_name}:{key}"
+
+
 @dataclass
 class ActiveAlert:
     rule: Rule | GroupRule
@@ -46,13 +51,13 @@ class ActiveAlert:
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
     held_from: dict[str, str] = field(default_factory=dict)  # recipient role -> inhibiting alert
     grouped_into: list[str] = field(default_factory=list)  # firing group alerts naming it
-    told: Told = field(default_factory=lambda: Told())  # who has heard of it (dispatch)
+    told: Told = field(default_factory=Told)  # who has heard of it (dispatch)
     ack: Ack | None = None  # the acknowledgement of this firing episode, if any
 
     @property
     def id(self) -> str:
         """`TitikMati:jp-glr-01`, `GangguanKelurahan:Galur`: how people refer to it."""
-        return f"{self.rule.name}:{self.key}"
+        return alert_id(self.rule.name, self.key)
 
 
 class Source(Protocol):
@@ -273,10 +278,8 @@ class RuleEngine:
                 active.annotations = rule.annotate(values, active.labels)
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
-            if active.alert.state == AlertState.INACTIVE or (
-                active.alert.state == AlertState.RESOLVED and not active.alert.changes
-            ):
-                del self.alerts[(rule.name, key)]  # nothing left to remember (flapping, timers)
+            if active.alert.forgettable:
+                del self.alerts[(rule.name, key)]
 
     def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels:
@@ -353,9 +356,7 @@ class RuleEngine:
         if changed is not None:
             transitions.append(Transition(group, key, changed, now, active.labels,
                                           active.alert.flapping))  # fmt: skip
-        if active.alert.state == AlertState.INACTIVE or (
-            active.alert.state == AlertState.RESOLVED and not active.alert.changes
-        ):
+        if active.alert.forgettable:
             del self.alerts[(group.name, key)]
 
     def _history(self, scope: str, key: str) -> History:

@@ -45,6 +45,14 @@ class Alert:
     changes: deque[float] = field(default_factory=deque)  # times of firing/resolved changes
     flapping: bool = False
 
+    @property
+    def forgettable(self) -> bool:
+        """Nothing left to remember: never fired, or resolved with no recent changes that
+        could make it flap."""
+        return self.state == AlertState.INACTIVE or (
+            self.state == AlertState.RESOLVED and not self.changes
+        )
+
     def step(self, now: float, condition: bool, clear: bool, timing: Timing) -> AlertState | None:
         """Advance to `now`; returns the new state when it changed, else None.
 
