@@ -56,7 +56,8 @@ async def test_a_titik_down_reaches_the_rw_admin_on_telegram_once(
     assert message["chat_id"] == "1002"
     lines = message["text"].splitlines()
     assert lines[0] == (
-        "PERINGATAN: Titik jp-glr-02 (RW 06, Kel. Galur) mati: tidak ada access point yang menjawab"
+        "<b>PERINGATAN: Titik jp-glr-02 (RW 06, Kel. Galur) mati: tidak ada access point yang "
+        "menjawab</b>"
     )
     assert "Kode peringatan: TitikMati:jp-glr-02" in message["text"]
     sent = daemon.self_metrics.notifications.labels("telegram", "sent", "")._value.get()

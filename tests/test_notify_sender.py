@@ -49,7 +49,8 @@ async def test_sent_once_even_if_decided_twice(tmp_path: Path) -> None:
         assert await sender.run_once(session) == 2
         assert await sender.run_once(session) == 0
     assert sorted(m["chat_id"] for m in fake.received) == ["1001", "1002"]
-    assert fake.received[0]["text"] == "PERINGATAN: Titik jp-glr-01 mati\n\nSejak 10:00 WIB"
+    assert fake.received[0]["text"] == "<b>PERINGATAN: Titik jp-glr-01 mati</b>\n\nSejak 10:00 WIB"
+    assert fake.received[0]["parse_mode"] == "HTML"
     assert outbox.counts() == {("telegram", "sent"): 2}
     await server.close()
 

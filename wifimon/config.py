@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from jinja2 import TemplateError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,7 +25,8 @@ from wifimon.api_auth import ApiSettings
 from wifimon.errors import ConfigError
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
-from wifimon.notify.settings import NotificationSettings, TelegramSettings
+from wifimon.notify.messages import Renderer
+from wifimon.notify.settings import NotificationSettings, build_secret_names
 from wifimon.probes.http import (
     DEFAULT_DURATION_SECONDS,
     DEFAULT_MAX_BYTES,
@@ -246,17 +249,50 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     inventory, locations = read_inventory_files([_relative(path, p) for p in model.inventory])
     check_inventory_refs(inventory, locations, credentials, profiles)
     rules = load_rules(_relative(path, model.rules)) if model.rules else None
-    _check_channel_secrets(model, source, secrets)
+    _check_notifications(model, source, secrets, inventory, rules, path)
     return Config(path, model, inventory, profiles, credentials, versions, rules, secrets)
 
 
-def _check_channel_secrets(model: ConfigModel, source: SourceMap, secrets: dict[str, Secret]
-                           ) -> None:  # fmt: skip
-    for name, channel in model.notifications.channels.items():
-        if isinstance(channel, TelegramSettings) and channel.token not in secrets:
-            where = source.where(("notifications", "channels", name, "token"))
-            raise ConfigError(f"{where}: notifications.channels.{name}.token: "
-                              f"unknown secret {channel.token!r}")  # fmt: skip
+def _check_notifications(
+    model: ConfigModel,
+    source: SourceMap,
+    secrets: dict[str, Secret],
+    inventory: Inventory,
+    rules: RuleSet | None,
+    path: Path,
+) -> None:
+    """Secrets of channels exist; channels named by routes and contacts exist; templates
+    render."""
+    settings = model.notifications
+    for name, field, ref in build_secret_names(settings):
+        if ref not in secrets:
+            where = source.where(("notifications", "channels", name, field))
+            raise ConfigError(f"{where}: notifications.channels.{name}.{field}: "
+                              f"unknown secret {ref!r}")  # fmt: skip
+    known = set(settings.channels)
+    listed = ", ".join(sorted(known)) or "none"
+
+    def check(names: Iterable[str] | None, where: str) -> None:
+        for name in names or ():
+            if name not in known:
+                raise ConfigError(f"{where}: unknown notification channel {name!r} "
+                                  f"(notifications.channels has: {listed})")  # fmt: skip
+
+    for index, own in enumerate(model.contacts):
+        check(own.channels, f"{source.where(('contacts', index, 'channels'))}: "
+                            f"contacts[{index}] ({own.name})")  # fmt: skip
+    for hotspot in inventory.hotspots:
+        for contact in hotspot.contacts:
+            check(contact.channels, f"inventory: hotspot {hotspot.id}: contact {contact.name}")
+    if rules is not None:
+        for route_channels in rules.routing.channel_names():
+            check(route_channels, f"{rules.path}: routing")
+    if settings.templates_dir:
+        try:
+            Renderer(_relative(path, settings.templates_dir)).check()
+        except (TemplateError, OSError) as exc:
+            where = source.where(("notifications", "templates_dir"))
+            raise ConfigError(f"{where}: notifications.templates_dir: {exc}") from exc
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:

@@ -20,7 +20,7 @@ from wifimon import config as config_module
 from wifimon.alerts.acks import Ack, AckStore
 from wifimon.alerts.dispatch import Notification, dispatch
 from wifimon.alerts.engine import RuleEngine, StateSource, Transition, alert_id
-from wifimon.alerts.expr import Value
+from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.journal import AlertJournal, Marks, mark_changes
 from wifimon.alerts.recipients import Directory
 from wifimon.alerts.rules import RuleSet
@@ -31,10 +31,12 @@ from wifimon.errors import ConfigError
 from wifimon.exposition import render
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector, alert_families
-from wifimon.notify.messages import deliveries
-from wifimon.notify.outbox import Delivery, Outbox
+from wifimon.notify.alertmanager import AlertmanagerSync
+from wifimon.notify.messages import Renderer
+from wifimon.notify.outbox import Delivery, Limit, Outbox
+from wifimon.notify.plan import deliveries
 from wifimon.notify.sender import Backoff, Sender
-from wifimon.notify.settings import build_channels
+from wifimon.notify.settings import NotificationSettings, build_channels
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import JobFunc, Scheduler, expected_start
@@ -110,6 +112,8 @@ class Daemon:
         self.acks = AckStore(self.config.data_dir)
         self.journal = AlertJournal(self.config.data_dir)
         self.outbox = Outbox(self.config.data_dir)
+        self.renderer = self._new_renderer()
+        self.alertmanager_sync = AlertmanagerSync(self.config.model.notifications)
         self._sender_task: asyncio.Task[None] | None = None
         self._marks: Marks = {}
         self._ack_index: dict[tuple[str, float], Ack] = {}
@@ -310,21 +314,54 @@ class Daemon:
         channels = build_channels(settings, self.config.secrets)
         backoff = Backoff(settings.backoff_base_seconds, settings.backoff_max_seconds,
                           settings.max_attempts)  # fmt: skip
-        sender = Sender(self.outbox, channels, backoff, on_result=self._count_delivery)
+        sender = Sender(self.outbox, channels, backoff, on_result=self._count_delivery,
+                        limit=_limit(settings), renderer=self.renderer)  # fmt: skip
+        sender.on_cycle = self._count_queued
         async with aiohttp.ClientSession() as session:
-            await sender.run(session, self._stopping)
+            self.alertmanager_sync.start(session, channels, self._alertmanager_alerts)
+            try:
+                await sender.run(session, self._stopping)
+            finally:
+                await self.alertmanager_sync.stop()
 
     def _count_delivery(self, delivery: Delivery, result: str, reason: str | None) -> None:
         self.self_metrics.notifications.labels(delivery.channel, result, reason or "").inc()
+        if result == "sent":
+            latency = max(0.0, time.time() - delivery.created_at)
+            self.self_metrics.notification_latency.labels(delivery.channel).observe(latency)
+
+    def _count_queued(self) -> None:
+        """Outbox counts as gauges (0 for what emptied since, so no series goes stale)."""
+        gauge = self.self_metrics.notifications_queued
+        counts = self.outbox.counts()
+        for channel in self.config.model.notifications.channels:
+            for state in ("pending", "held", "failed"):
+                gauge.labels(channel, state).set(counts.get((channel, state), 0))
+
+    def _new_renderer(self) -> Renderer:
+        settings = self.config.model.notifications
+        folder = settings.templates_dir
+        templates = self.config.path.parent / folder if folder else None
+        return Renderer(templates, settings.grafana_url)
+
+    def _alertmanager_alerts(self) -> list[tuple[Notification, set[str]]]:
+        """Firing alerts someone was told of, with the channels their contacts use (for
+        the Alertmanager resend)."""
+        if self.engine is None:
+            return []
+        directory = Directory(self.state.hotspots, self.config.model.contacts)
+        return self.alertmanager_sync.firing(self.engine.alerts.values(), directory,
+                                            self.engine.ruleset.routing)  # fmt: skip
 
     def _hand_over(self, notes: list[Notification]) -> None:
         """Queue each decided message in the outbox (before the alert state that says it
         was told is saved), log it with the people it is for."""
         directory = Directory(self.state.hotspots, self.config.model.contacts)
-        channels = self.config.model.notifications.channels
-        queued = [d for note in notes for d in deliveries(note, directory, channels)]
+        settings = self.config.model.notifications
+        queued = [d for note in notes for d in deliveries(note, directory, settings,
+                                                          self.renderer)]  # fmt: skip
         if queued:
-            self.outbox.enqueue(queued, time.time())
+            self.outbox.enqueue(queued, time.time(), _limit(settings))
         for note in notes:
             people = [f"{c.name} ({role})" for role in note.roles
                       for c in directory.resolve(role, note.labels)]  # fmt: skip
@@ -379,6 +416,7 @@ class Daemon:
         old = self.config.model
         old_hotspots = {h.id: h for h in self.config.inventory.hotspots}
         self.config = new
+        self.renderer = self._new_renderer()
         self.state.down_after_failures = new.model.polling.down_after_failures
         self.state.max_gap_seconds = 2 * new.model.polling.interval_seconds
         added, removed, changed = self.state.apply_inventory(new.inventory)
@@ -472,3 +510,8 @@ async def _reload_logged(daemon: Daemon) -> None:
     """SIGHUP handler: errors are logged and exported, never raised into the loop."""
     with contextlib.suppress(ConfigError):
         await daemon.reload()
+
+
+def _limit(settings: NotificationSettings) -> Limit | None:
+    rate = settings.rate_limit
+    return Limit(rate.messages, parse_duration(rate.per)) if rate else None

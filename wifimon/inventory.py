@@ -29,6 +29,9 @@ class Sla(_Strict):
     capacity_users: int = Field(default=DEFAULT_CAPACITY_USERS, ge=1, le=MAX_CAPACITY_USERS)
 
 
+QUIET_HOURS = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class Contact(_Strict):
     """A person to tell: the pengurus RW, the provider, the NOC."""
 
@@ -38,6 +41,9 @@ class Contact(_Strict):
     whatsapp: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{6,20}$")
     telegram_chat_id: str | None = Field(default=None, pattern=r"^-?[0-9]{1,20}$|^@\w{4,}$")
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    language: Literal["id", "en"] = "id"  # of the messages this person gets
+    quiet_hours: str | None = Field(default=None, pattern=QUIET_HOURS)  # "21:00-06:00" WIB
+    channels: list[str] | None = None  # channel names to use; None: every one that reaches
 
 
 class AccessPoint(_Strict):

@@ -95,6 +95,21 @@ class SelfMetrics:
             ["channel", "result", "reason"],
             registry=registry,
         )
+        self.notifications_queued = Gauge(
+            "wifimon_notifications_queued",
+            "Deliveries in the outbox by channel and state (pending, held for a digest, "
+            "failed for good).",
+            ["channel", "state"],
+            registry=registry,
+        )
+        self.notification_latency = Histogram(
+            "wifimon_notification_delivery_seconds",
+            "From the decision to the channel accepting the message (quiet hours, "
+            "retries and digests included).",
+            ["channel"],
+            buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600),
+            registry=registry,
+        )
         self.reload_success = Gauge(
             "wifimon_config_last_reload_successful",
             "1 when the last config reload succeeded, 0 when it was refused.",

@@ -30,6 +30,7 @@ class Notification:
     annotations: dict[str, str]
     members: tuple[str, ...] = ()
     fired_at: float | None = None
+    channels: frozenset[str] | None = None  # the routes' channels; None: every one
 
 
 def dispatch(
@@ -51,7 +52,7 @@ def dispatch(
         if alert.state == AlertState.FIRING:
             out += _firing(active, routing, told_by_group, now)
         elif alert.state == AlertState.RESOLVED:
-            out += _resolved(active, now)
+            out += _resolved(active, routing, now)
         if active.rule.scope == "group":
             told_by_group[active.id] = active.told.roles
     return out
@@ -75,25 +76,27 @@ def _firing(
         roles = tuple(r for r in level.roles if r not in told.roles and r not in covered)
         if roles:
             kind: Kind = "escalation" if index else "firing"
-            out.append(_note(active, kind, roles, now))
+            out.append(notification(active, kind, roles, now, plan.channels))
             told.roles += roles
             told.last_at = now
     due = told.last_at is not None and now - told.last_at >= plan.repeat_every > 0
     if due and told.roles and active.ack is None:
-        out.append(_note(active, "repeat", tuple(told.roles), now))
+        out.append(notification(active, "repeat", tuple(told.roles), now, plan.channels))
         told.last_at = now
     return out
 
 
-def _resolved(active: ActiveAlert, now: float) -> list[Notification]:
+def _resolved(active: ActiveAlert, routing: Routing, now: float) -> list[Notification]:
     told = active.told
     if not told.roles or told.resolved_sent or active.alert.flapping:
         return []  # nobody was told it fired (or it is still flapping): nothing to undo
     told.resolved_sent = True
-    return [_note(active, "resolved", tuple(told.roles), now)]
+    channels = routing.plan(active.labels).channels
+    return [notification(active, "resolved", tuple(told.roles), now, channels)]
 
 
-def _note(active: ActiveAlert, kind: Kind, roles: tuple[str, ...], now: float) -> Notification:
+def notification(active: ActiveAlert, kind: Kind, roles: tuple[str, ...], now: float,
+          channels: frozenset[str] | None) -> Notification:  # fmt: skip
     return Notification(active.id, kind, roles, now, dict(active.labels),
                         dict(active.annotations), tuple(active.members),
-                        active.alert.fired_at)  # fmt: skip
+                        active.alert.fired_at, channels)  # fmt: skip

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import Field
-
 from wifimon.inventory import Contact, Hotspot
 
 PLACE_FILTERS = ("kota", "kecamatan", "kelurahan", "provider")
@@ -19,7 +17,6 @@ class DirectoryContact(Contact):
     kecamatan: str | None = None
     kelurahan: str | None = None
     provider: str | None = None
-    language: str = Field(default="id", pattern=r"^(id|en)$")
 
     def serves(self, labels: Mapping[str, str]) -> bool:
         return all(

@@ -34,6 +34,7 @@ class RouteModel(BaseModel):
 
     match: dict[str, str] = Field(default_factory=dict)
     notify: list[Role] | None = None
+    channels: list[str] | None = None  # notification channels by name; None: every one
     escalate: list[EscalationModel] | None = None
     repeat_every: str | None = Field(default=None, pattern=DURATION)
     continue_: bool = Field(default=False, alias="continue")
@@ -69,6 +70,7 @@ class Route:
     repeat_every: float
     continue_: bool
     children: tuple[Route, ...]
+    channels: frozenset[str] | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return labels_match(self.matchers, labels)
@@ -80,6 +82,7 @@ class Plan:
 
     levels: tuple[Level, ...]
     repeat_every: float
+    channels: frozenset[str] | None = None  # None: every channel
 
     @property
     def roles(self) -> tuple[Role, ...]:
@@ -101,7 +104,19 @@ class Routing:
         times = sorted(set(earliest.values()))
         levels = tuple(Level(t, tuple(r for r, at in earliest.items() if at == t)) for t in times)
         repeat = min((r.repeat_every for r in matched), default=0.0)
-        return Plan(levels, repeat)
+        limited = [r.channels for r in matched]
+        channels = None if None in limited else frozenset().union(*limited)  # type: ignore[arg-type]
+        return Plan(levels, repeat, channels)
+
+    def channel_names(self) -> list[frozenset[str]]:
+        """The channel names every route names (to check them against the config)."""
+        found, stack = [], list(self.routes)
+        while stack:
+            route = stack.pop()
+            if route.channels:
+                found.append(route.channels)
+            stack.extend(route.children)
+        return found
 
 
 def _walk(routes: tuple[Route, ...], labels: Mapping[str, str]) -> list[Route]:
@@ -129,6 +144,7 @@ class _Inherited:
     notify: tuple[Role, ...]
     escalate: tuple[EscalationModel, ...]
     repeat_every: float
+    channels: frozenset[str] | None = None
 
 
 def _compile(model: RouteModel, parent: _Inherited) -> Route:
@@ -136,6 +152,7 @@ def _compile(model: RouteModel, parent: _Inherited) -> Route:
         tuple(model.notify) if model.notify is not None else parent.notify,
         tuple(model.escalate) if model.escalate is not None else parent.escalate,
         parse_duration(model.repeat_every) if model.repeat_every else parent.repeat_every,
+        frozenset(model.channels) if model.channels is not None else parent.channels,
     )
     levels = [Level(0.0, mine.notify)] if mine.notify else []
     levels += [Level(parse_duration(e.after), tuple(e.notify)) for e in mine.escalate]
@@ -145,4 +162,5 @@ def _compile(model: RouteModel, parent: _Inherited) -> Route:
         mine.repeat_every,
         model.continue_,
         tuple(_compile(child, mine) for child in model.routes),
+        mine.channels,
     )

@@ -43,6 +43,9 @@ NAMES: dict[str, frozenset[str]] = {"hotspot": HOTSPOT_NAMES, "ap": AP_NAMES,
 DURATION = r"^\d+(\.\d+)?[smhd]$"
 
 
+ANNOTATION_FIELDS = ("summary", "description", "summary_en", "description_en")
+
+
 class RuleModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -56,6 +59,8 @@ class RuleModel(BaseModel):
     severity: Severity = "warning"
     summary: str = ""
     description: str = ""
+    summary_en: str = ""  # English, for recipients who read English
+    description_en: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("labels")
@@ -95,6 +100,8 @@ class GroupModel(BaseModel):
     severity: Severity = "critical"
     summary: str = ""
     description: str = ""
+    summary_en: str = ""  # English, for recipients who read English
+    description_en: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -292,7 +299,7 @@ def _annotations(
 ) -> dict[str, Template]:
     """Summary and description templates, checked; errors name the line and the rule."""
     annotations = {}
-    for field_name in ("summary", "description"):
+    for field_name in ANNOTATION_FIELDS:
         text = getattr(model, field_name)
         if text:
             try:

@@ -51,8 +51,8 @@ class SeriesModel(_Strict):
 
     @model_validator(mode="after")
     def _one_target(self) -> SeriesModel:
-        if (self.hotspot is None) == (self.ap is None):
-            raise ValueError("give exactly one of hotspot, ap")
+        if self.hotspot is None and self.ap is None:
+            raise ValueError("give hotspot, ap, or both (an AP of that hotspot)")
         return self
 
 
@@ -162,8 +162,10 @@ def run_case(case: CaseModel, ruleset: RuleSet) -> Outcome:
     step = ruleset.evaluation_interval
     timeline = Timeline(step)
     for series in case.series:
-        table = timeline.hotspots if series.hotspot else timeline.aps
-        key = series.hotspot or series.ap
+        table = timeline.aps if series.ap else timeline.hotspots
+        key = series.ap or series.hotspot
+        if series.ap and series.hotspot:
+            timeline.parent[series.ap] = series.hotspot
         assert key is not None
         table.setdefault(key, {})[series.name] = expand(series.values)
     engine = RuleEngine(ruleset, timeline)

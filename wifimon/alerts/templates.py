@@ -24,6 +24,7 @@ from wifimon.alerts.matchers import LABELS
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")
 MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_EXPONENT = 64
 MAX_REPEAT = 1_000
 
@@ -41,11 +42,24 @@ def angka(value: object, digits: int = 1) -> str:
     return text
 
 
-def wib(value: object) -> str:
+def number(value: object, digits: int = 1) -> str:
+    """A number as English readers write it (1,234.5), for English messages."""
+    if value is None:
+        return "-"
+    if not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:,.{digits}f}"
+    if digits and text.endswith("." + "0" * digits):
+        text = text[: -(digits + 1)]
+    return text
+
+
+def wib(value: object, language: str = "id") -> str:
     if not isinstance(value, int | float):
         return "-"
     local = datetime.fromtimestamp(value, WIB)
-    return f"{local.day} {MONTHS_ID[local.month - 1]} {local.year} {local:%H:%M} WIB"
+    months = MONTHS_ID if language == "id" else MONTHS_EN
+    return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M} WIB"
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -68,6 +82,8 @@ def _environment() -> SandboxedEnvironment:
     environment.filters["angka"] = angka
     environment.filters["mbps"] = lambda v: f"{angka(v)} Mbps"
     environment.filters["wib"] = wib
+    environment.filters["number"] = number
+    environment.filters["mbps_en"] = lambda v: f"{number(v)} Mbps"
     return environment
 
 

@@ -4,6 +4,10 @@ the two loses nothing (the message is sent after the restart).
 
 Each delivery has a unique key (alert, episode, kind, channel, recipient), so deciding the
 same message twice (a crash between enqueueing and saving the alert state) queues it once.
+
+States: pending (due at next_attempt_at: quiet hours and retries push it later), sent,
+failed (for good), held (over the recipient's rate limit, until next_attempt_at) and
+digested (replaced, with the others held for that recipient, by one digest message).
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from wifimon.notify.channels import Message
+
 FILENAME = "outbox.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY,
@@ -28,13 +34,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT,
-    sent_at REAL
+    sent_at REAL,
+    language TEXT NOT NULL DEFAULT 'id',
+    critical INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (channel, recipient, created_at);
 """
+MIGRATIONS = {  # from version N to N + 1
+    1: """
+ALTER TABLE deliveries ADD COLUMN language TEXT NOT NULL DEFAULT 'id';
+ALTER TABLE deliveries ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (channel, recipient, created_at);
+""",
+}
 
 COLUMNS = ("id, key, channel, recipient, subject, body, created_at, attempts, state, last_error, "
-           "next_attempt_at")  # fmt: skip
+           "next_attempt_at, language")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,11 @@ class Delivery:
     state: str
     last_error: str | None
     next_attempt_at: float
+    language: str = "id"
+
+    @property
+    def message(self) -> Message:
+        return Message(self.key, self.recipient, self.subject, self.body)
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,17 @@ class NewDelivery:
     recipient: str
     subject: str
     body: str
+    language: str = "id"
+    critical: bool = False  # passes quiet hours and rate limits
+    not_before: float | None = None  # the end of the recipient's quiet hours
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A rate limit per recipient and channel: `messages` in `per_seconds`."""
+
+    messages: int
+    per_seconds: float
 
 
 class Outbox:
@@ -72,32 +104,92 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         with self._lock:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older file up to date, step by step."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        exists = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'deliveries'").fetchone()  # fmt: skip
+        if not exists:
             self._db.executescript(SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path}: schema version {version} is newer than this "
+                               f"wifimon knows ({SCHEMA_VERSION})")  # fmt: skip
+        else:
+            for step in range(max(version, 1), SCHEMA_VERSION):
+                self._db.executescript(f"BEGIN;{MIGRATIONS[step]}COMMIT;")
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def enqueue(self, items: list[NewDelivery], now: float) -> int:
-        """Queue messages in one transaction; returns how many were new."""
+    def enqueue(self, items: list[NewDelivery], now: float, limit: Limit | None = None) -> int:
+        """Queue messages in one transaction; returns how many were new. Over the rate
+        limit, a message is held for the digest due when the recipient's window ends."""
         with self._lock:
-            before = self._db.total_changes
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO deliveries (key, channel, recipient, subject, body, "
-                "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(i.key, i.channel, i.recipient, i.subject, i.body, now, now) for i in items],
-            )
+            added = 0
+            for item in items:
+                state, due = "pending", max(now, item.not_before or now)
+                if limit is not None and not item.critical:
+                    window_end = self._window_end(item, now, limit)
+                    if window_end is not None:
+                        state, due = "held", max(due, window_end)
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO deliveries (key, channel, recipient, subject, body, "
+                    "created_at, next_attempt_at, state, language, critical) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (item.key, item.channel, item.recipient, item.subject, item.body, now, due,
+                     state, item.language, int(item.critical)))  # fmt: skip
+                added += cursor.rowcount
             self._db.execute("COMMIT")
-            return self._db.total_changes - before
+            return added
+
+    def _window_end(self, item: NewDelivery, now: float, limit: Limit) -> float | None:
+        """When the recipient may get another message, None if they may now."""
+        rows = self._db.execute(
+            "SELECT created_at FROM deliveries WHERE channel = ? AND recipient = ? "
+            "AND created_at > ? AND state IN ('pending', 'sent') ORDER BY created_at DESC "
+            "LIMIT ?", (item.channel, item.recipient, now - limit.per_seconds, limit.messages)
+        ).fetchall()  # fmt: skip
+        if len(rows) < limit.messages:
+            return None
+        return float(rows[-1][0]) + limit.per_seconds
+
+    def held_due(self, now: float) -> dict[tuple[str, str], list[Delivery]]:
+        """Held messages per (channel, recipient) whose digest is due."""
+        due = self._select(
+            "WHERE state = 'held' AND (channel, recipient) IN (SELECT channel, recipient "
+            "FROM deliveries WHERE state = 'held' AND next_attempt_at <= ?) ORDER BY id",
+            (now,),
+        )
+        groups: dict[tuple[str, str], list[Delivery]] = {}
+        for delivery in due:
+            groups.setdefault((delivery.channel, delivery.recipient), []).append(delivery)
+        return groups
+
+    def digest(self, held: list[Delivery], replacement: NewDelivery, now: float) -> None:
+        """Replace held messages by one digest message, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("UPDATE deliveries SET state = 'digested' WHERE id = ? "
+                                 "AND state = 'held'", [(d.id,) for d in held])  # fmt: skip
+            self._db.execute(
+                "INSERT OR IGNORE INTO deliveries (key, channel, recipient, subject, body, "
+                "created_at, next_attempt_at, language, critical) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (replacement.key, replacement.channel, replacement.recipient, replacement.subject,
+                 replacement.body, now, now, replacement.language))  # fmt: skip
+            self._db.execute("COMMIT")
 
     def due(self, now: float, limit: int = 100) -> list[Delivery]:
         return self._select(
             "WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
             "LIMIT ?", (now, limit))  # fmt: skip
 
-    def listing(self, states: tuple[str, ...] = ("pending", "failed")) -> list[Delivery]:
+    def listing(self, states: tuple[str, ...] = ("pending", "held", "failed")) -> list[Delivery]:
         marks = ",".join("?" for _ in states)
         return self._select(f"WHERE state IN ({marks}) ORDER BY id", states)
 

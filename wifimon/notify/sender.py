@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from wifimon.notify.channels import Channel, Permanent, Retryable
-from wifimon.notify.outbox import Delivery, Outbox
+from wifimon.notify.messages import Renderer
+from wifimon.notify.outbox import Delivery, Limit, NewDelivery, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,40 @@ class Sender:
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
         on_result: Callable[[Delivery, str, str | None], None] | None = None,
+        limit: Limit | None = None,
+        renderer: Renderer | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
         self.backoff = backoff
         self.clock = clock
         self.on_result = on_result  # (delivery, sent|retry|failed, reason)
-        self._limit = asyncio.Semaphore(concurrency)
+        self.limit = limit
+        self.renderer = renderer or Renderer()
+        self.on_cycle: Callable[[], None] | None = None  # after each pass (metrics)
+        self._slots = asyncio.Semaphore(concurrency)
         self._rng = random.Random()
+
+    def release_digests(self) -> int:
+        """Turn the messages a rate limit held back, once due, into one digest each."""
+        if self.limit is None:
+            return 0
+        now = self.clock()
+        groups = self.outbox.held_due(now)
+        for (channel, recipient), held in groups.items():
+            language = held[0].language
+            items = [{"created_at": d.created_at, "subject": d.subject} for d in held]
+            subject, body = self.renderer.digest(items, language, self.limit.messages,
+                                                 self.limit.per_seconds)  # fmt: skip
+            key = f"digest|{channel}|{recipient}|{held[0].id}-{held[-1].id}"
+            self.outbox.digest(held, NewDelivery(key, channel, recipient, subject, body,
+                                                 language, True), now)  # fmt: skip
+            log.info("notification digest channel=%s messages=%d", channel, len(held))
+        return len(groups)
 
     async def run_once(self, session: aiohttp.ClientSession) -> int:
         """Try every due message once; returns how many were tried."""
+        self.release_digests()
         due = self.outbox.due(self.clock())
         await asyncio.gather(*(self._deliver(session, d) for d in due))
         return len(due)
@@ -68,6 +92,8 @@ class Sender:
             except Exception:
                 log.exception("notification sender cycle failed")
                 tried = 0
+            if self.on_cycle is not None:
+                self.on_cycle()
             if not tried:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_seconds)
@@ -77,9 +103,9 @@ class Sender:
         if channel is None:
             self._failed(delivery, "unknown_channel", f"no channel {delivery.channel!r}")
             return
-        async with self._limit:
+        async with self._slots:
             try:
-                await channel.send(session, delivery.recipient, delivery.subject, delivery.body)
+                await channel.send(session, delivery.message)
             except Retryable as exc:
                 self._retry(delivery, exc)
                 return
