@@ -74,3 +74,60 @@ def test_a_channel_naming_an_unknown_secret_is_refused(tmp_path: Path) -> None:
         ConfigError, match=r"notifications.channels.telegram.token: unknown secret 'tg_typo'"
     ):
         config_module.load(path, {"WIFIMON_TG_TOKEN": TOKEN})
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    import os
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wifimon.cli", *args, env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_notify_test_sends_one_message_now_and_reports_refusals(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)
+    server = TestServer(fake.app())
+    await server.start_server()
+    config = configure(tmp_path, str(server.make_url("")).rstrip("/"))
+    env = {"WIFIMON_TG_TOKEN": TOKEN}
+    code, out, _ = await run_cli("notify", "test", "--config", str(config), "--channel",
+                                 "telegram", "--to", "1001", env=env)  # fmt: skip
+    assert code == 0, out
+    assert out.startswith("sent over telegram to 1001: UJI wifimon: pesan percobaan")
+    assert fake.received[0]["chat_id"] == "1001"
+    assert "dapat mengirim peringatan kepada Anda" in fake.received[0]["text"]
+    code, _, err = await run_cli("notify", "test", "--config", str(config), "--channel",
+                                 "telegram", "--to", "555", "--language", "en", env=env)  # fmt: skip
+    assert code == 1
+    assert "not sent over telegram to 555: http_400: Bad Request: chat not found" in err
+    assert TOKEN not in err
+    code, _, err = await run_cli("notify", "test", "--config", str(config), "--channel",
+                                 "sms", "--to", "555", env=env)  # fmt: skip
+    assert code == 2 and "no channel 'sms' (notifications.channels has: telegram)" in err
+    await server.close()
+
+
+def test_unknown_channels_and_broken_templates_are_refused_at_load(tmp_path: Path) -> None:
+    from wifimon import config as config_module
+
+    path = configure(tmp_path, "http://127.0.0.1:9")
+    data = yaml.safe_load(path.read_text())
+    data["contacts"][0]["channels"] = ["telegram", "wa"]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(
+        ConfigError,
+        match=r"config.yaml:\d+: contacts\[0\] \(Pak Joko\): unknown "
+        r"notification channel 'wa' \(notifications.channels has: telegram\)",
+    ):
+        config_module.load(path, {"WIFIMON_TG_TOKEN": TOKEN})
+    data["contacts"][0]["channels"] = ["telegram"]
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "message.id.j2").write_text("{{ summary | nosuchfilter }}\n")
+    data["notifications"]["templates_dir"] = "tpl"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"notifications.templates_dir: .*nosuchfilter"):
+        config_module.load(path, {"WIFIMON_TG_TOKEN": TOKEN})

@@ -1,14 +1,22 @@
-"""`wifimon notify queue`: messages waiting to be sent, and those that failed for good."""
+"""`wifimon notify queue` (messages waiting, held for a digest, or failed for good) and
+`wifimon notify test` (one trial message over one channel, sent at once)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from wifimon.alerts.templates import WIB
+from wifimon.notify.channels import AlertmanagerChannel, DeliveryError, Message
+from wifimon.notify.messages import Renderer
 from wifimon.notify.outbox import Outbox
+from wifimon.notify.settings import build_channels
 
 
 def add_parsers(sub: Any) -> None:
@@ -17,6 +25,14 @@ def add_parsers(sub: Any) -> None:
     queue = notify_sub.add_parser("queue", help="list pending and failed deliveries")
     queue.add_argument("--config", required=True, type=Path)
     queue.set_defaults(func=cmd_notify_queue)
+    test = notify_sub.add_parser("test", help="send a test message over one channel now")
+    test.add_argument("--config", required=True, type=Path)
+    test.add_argument("--channel", required=True, help="a name under notifications.channels")
+    test.add_argument(
+        "--to", required=True, help="chat id, phone number, e-mail address (as the channel takes)"
+    )
+    test.add_argument("--language", choices=("id", "en"), default="id")
+    test.set_defaults(func=cmd_notify_test)
 
 
 def cmd_notify_queue(args: argparse.Namespace) -> int:
@@ -36,3 +52,47 @@ def cmd_notify_queue(args: argparse.Namespace) -> int:
     finally:
         outbox.close()
     return 0
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    from wifimon import config as config_module
+
+    config = config_module.load(args.config)
+    settings = config.model.notifications
+    channels = build_channels(settings, config.secrets)
+    if args.channel not in channels:
+        known = ", ".join(sorted(channels)) or "none"
+        print(f"error: no channel {args.channel!r} (notifications.channels has: {known})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    folder = settings.templates_dir
+    renderer = Renderer(config.path.parent / folder if folder else None)
+    subject, body = renderer.test(args.channel, args.language, time.time())
+    channel = channels[args.channel]
+    if isinstance(channel, AlertmanagerChannel):
+        body = json.dumps(_test_alert(subject, body))
+    message = Message(f"test|{args.channel}|{args.to}|{time.time()}", args.to, subject, body)
+    try:
+        asyncio.run(_send(channel, message))
+    except DeliveryError as exc:
+        print(f"not sent over {args.channel} to {args.to}: {exc}", file=sys.stderr)
+        return 1
+    print(f"sent over {args.channel} to {args.to}: {subject}")
+    return 0
+
+
+async def _send(channel: Any, message: Message) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        await channel.send(session, message)
+
+
+def _test_alert(subject: str, body: str) -> dict[str, Any]:
+    """A test alert for Alertmanager that ends by itself after five minutes."""
+    ends = datetime.fromtimestamp(time.time() + 300, WIB).isoformat()
+    return {
+        "labels": {"alertname": "WifimonUji", "severity": "info"},
+        "annotations": {"summary": subject, "description": body},
+        "endsAt": ends,
+    }
