@@ -100,8 +100,8 @@ async def test_notify_test_sends_one_message_now_and_reports_refusals(tmp_path: 
     assert out.startswith("sent over telegram to 1001: UJI wifimon: pesan percobaan")
     assert fake.received[0]["chat_id"] == "1001"
     assert "dapat mengirim peringatan kepada Anda" in fake.received[0]["text"]
-    code, _, err = await run_cli("notify", "test", "--config", str(config), "--channel",
-                                 "telegram", "--to", "555", "--language", "en", env=env)  # fmt: skip
+    code, _, err = await run_cli("notify", "test", "--config", str(config), "--language", "en",
+                                 "--channel", "telegram", "--to", "555", env=env)  # fmt: skip
     assert code == 1
     assert "not sent over telegram to 555: http_400: Bad Request: chat not found" in err
     assert TOKEN not in err
