@@ -62,6 +62,11 @@ async def test_a_titik_down_reaches_the_rw_admin_on_telegram_once(
     assert "Kode peringatan: TitikMati:jp-glr-02" in message["text"]
     sent = daemon.self_metrics.notifications.labels("telegram", "sent", "")._value.get()
     assert sent == 1
+    from prometheus_client import generate_latest
+
+    exposed = generate_latest(daemon.registry).decode()
+    assert 'wifimon_notification_delivery_seconds_count{channel="telegram"} 1.0' in exposed
+    assert 'wifimon_notifications_queued{channel="telegram",state="pending"} 0.0' in exposed
     daemon.outbox.close()
     await server.close()
 
