@@ -183,3 +183,31 @@ async def test_a_dead_service_is_a_connection_error_to_retry(
         await WebhookChannel("hook", f"{url}/hook", timeout=2.0).send(session, message("x"))
     assert gone.value.reason == "connection"
     await asyncio.sleep(0)
+
+
+async def test_gateway_429_hint_and_a_message_the_service_calls_too_long(
+    session: aiohttp.ClientSession,
+) -> None:
+    async def limited(request: web.Request) -> web.Response:
+        return web.json_response({"status": False, "reason": "quota"}, status=429,
+                                 headers={"Retry-After": "120"})  # fmt: skip
+
+    app = web.Application()
+    app.router.add_post("/send", limited)
+    server, url = await serve(app)
+    spec = GatewaySettings(type="sms_gateway", url=f"{url}/send")
+    with pytest.raises(Retryable) as slow_down:
+        await GatewayChannel("sms", spec).send(session, message("6281234567890"))
+    assert (slow_down.value.reason, slow_down.value.after) == ("rate_limited", 120.0)
+    await server.close()
+
+    def too_long(_body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 400, {"ok": False, "error_code": 400,
+                     "description": "Bad Request: message is too long"}  # fmt: skip
+
+    fake = FakeTelegram(TG_TOKEN, script=[too_long])
+    server, url = await serve(fake.app())
+    with pytest.raises(Permanent) as refused:
+        await TelegramChannel("telegram", Secret(TG_TOKEN), url).send(session, message("1001"))
+    assert str(refused.value) == "http_400: Bad Request: message is too long"
+    await server.close()

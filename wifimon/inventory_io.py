@@ -36,6 +36,9 @@ CONTACT_COLUMNS = (
     "contact_whatsapp",
     "contact_telegram",
     "contact_email",
+    "contact_language",
+    "contact_quiet_hours",
+    "contact_channels",
 )
 AP_COLUMNS = ("ap_id", "ap_address", "snmp_credentials", "profile", "uplink")
 PROBE_COLUMNS = ("probe_ping", "probe_http_url", "probe_iperf3")
@@ -210,15 +213,19 @@ def _hotspot_from_row(row: dict[str, str], delimiter: str) -> dict[str, Any]:
     if sla:
         hotspot["sla"] = sla
     if row.get("contact_name"):
-        contact = {"name": row["contact_name"]}
+        contact: dict[str, Any] = {"name": row["contact_name"]}
         for column, key in (
             ("contact_phone", "phone"),
             ("contact_whatsapp", "whatsapp"),
             ("contact_telegram", "telegram_chat_id"),
             ("contact_email", "email"),
+            ("contact_language", "language"),
+            ("contact_quiet_hours", "quiet_hours"),
         ):
             if row.get(column):
                 contact[key] = row[column]
+        if row.get("contact_channels"):  # names separated by spaces
+            contact["channels"] = row["contact_channels"].split()
         hotspot["contacts"] = [contact]
     probe = {
         key: row[f"probe_{key}"]
@@ -298,6 +305,11 @@ def to_csv(inventory: Inventory, delimiter: str = ",") -> str:
                 "contact_whatsapp": (contact.whatsapp or "") if contact else "",
                 "contact_telegram": (contact.telegram_chat_id or "") if contact else "",
                 "contact_email": (contact.email or "") if contact else "",
+                "contact_language": contact.language
+                if contact and contact.language != "id"
+                else "",
+                "contact_quiet_hours": (contact.quiet_hours or "") if contact else "",
+                "contact_channels": " ".join(contact.channels or ()) if contact else "",
                 "ap_id": ap.id,
                 "ap_address": ap.address,
                 "snmp_credentials": ap.credentials,
