@@ -49,6 +49,22 @@ class Weekly(BaseModel):
                 return True
         return False
 
+    def windows(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The times within [start, end) this window is open (WIB calendar days)."""
+        hour, minute = (int(part) for part in self.start.split(":"))
+        length = parse_duration(self.duration)
+        day = datetime.fromtimestamp(start, WIB).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ) - timedelta(days=8)
+        out = []
+        while day.timestamp() < end:
+            if WEEKDAYS[day.weekday()] in self.days:
+                begin = day.replace(hour=hour, minute=minute).timestamp()
+                if begin < end and begin + length > start:
+                    out.append((max(begin, start), min(begin + length, end)))
+            day += timedelta(days=1)
+        return out
+
 
 class Silence(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,6 +91,16 @@ class Silence(BaseModel):
         if now < self.starts_at or (self.ends_at is not None and now >= self.ends_at):
             return False
         return self.weekly.active(now) if self.weekly is not None else True
+
+    def windows(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The times within [start, end) this silence held (for the reports)."""
+        stop = min(t for t in (end, self.ends_at, self.expired_at) if t is not None)
+        begin = max(start, self.starts_at)
+        if begin >= stop:
+            return []
+        if self.weekly is None:
+            return [(begin, stop)]
+        return [(a, min(b, stop)) for a, b in self.weekly.windows(begin, stop) if a < stop]
 
     def state(self, now: float) -> str:
         if (self.expired_at is not None and now >= self.expired_at) or (

@@ -1,0 +1,107 @@
+"""A report as CSV (for Indonesian spreadsheets: separator and decimal mark configurable)
+and JSON; labels in Bahasa Indonesia by default, English on request."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+from wifimon.alerts.templates import WIB
+from wifimon.history.report import COLUMNS, Report
+
+LABELS = {
+    "id": {
+        "group": "Kelompok", "titik": "Jumlah titik", "availability_percent": "Ketersediaan (%)",
+        "downtime_seconds": "Waktu mati (detik)", "outages": "Jumlah gangguan",
+        "longest_outage_seconds": "Gangguan terlama (detik)",
+        "mttr_seconds": "Rata-rata waktu pemulihan (detik)",
+        "coverage_percent": "Cakupan pemantauan (%)",
+        "unknown_seconds": "Tidak terpantau (detik)", "maintenance_seconds": "Pemeliharaan (detik)",
+        "probes": "Uji kecepatan", "probes_meeting_min_percent": "Uji memenuhi minimum (%)",
+        "median_mbps": "Median Mbps", "p10_mbps": "Persentil 10 Mbps",
+        "avg_users": "Rata-rata pengguna", "peak_users": "Puncak pengguna",
+        "hours_at_capacity": "Jam pada kapasitas penuh", "reboots": "Restart",
+        "titik_meeting_sla": "Titik memenuhi SLA", "verdict": "Kesimpulan",
+        "meets": "memenuhi", "fails": "tidak memenuhi", "insufficient_data": "data kurang",
+        "title": "Laporan ketersediaan dan SLA wifimon", "period": "Periode",
+        "by": "Dikelompokkan per", "generated": "Dibuat", "targets": "Target SLA",
+        "digest": "SHA-256 baris data", "version": "Versi wifimon", "filters": "Saringan",
+    },
+    "en": {
+        "group": "Group", "titik": "Hotspots", "availability_percent": "Availability (%)",
+        "downtime_seconds": "Downtime (s)", "outages": "Outages",
+        "longest_outage_seconds": "Longest outage (s)", "mttr_seconds": "Mean time to restore (s)",
+        "coverage_percent": "Monitoring coverage (%)", "unknown_seconds": "Not monitored (s)",
+        "maintenance_seconds": "Maintenance (s)", "probes": "Speed tests",
+        "probes_meeting_min_percent": "Tests meeting minimum (%)", "median_mbps": "Median Mbps",
+        "p10_mbps": "10th percentile Mbps", "avg_users": "Average users",
+        "peak_users": "Peak users", "hours_at_capacity": "Hours at capacity",
+        "reboots": "Reboots", "titik_meeting_sla": "Hotspots meeting SLA", "verdict": "Verdict",
+        "meets": "meets", "fails": "fails", "insufficient_data": "insufficient data",
+        "title": "wifimon availability and SLA report", "period": "Period", "by": "Grouped by",
+        "generated": "Generated", "targets": "SLA targets", "digest": "SHA-256 of data rows",
+        "version": "wifimon version", "filters": "Filters",
+    },
+}  # fmt: skip
+
+
+def when(at: float) -> str:
+    return datetime.fromtimestamp(at, WIB).strftime("%Y-%m-%d %H:%M:%S WIB")
+
+
+def metadata(report: Report, language: str) -> list[tuple[str, str]]:
+    """What the report states about itself, as (label, value)."""
+    words = LABELS[language]
+    t = report.targets
+    return [
+        (words["title"], ""),
+        (words["period"], f"{when(report.period.start)} - {when(report.period.end)}"),
+        (words["by"], report.by),
+        (words["filters"], ", ".join(f"{k}={v}" for k, v in report.filters.items()) or "-"),
+        (
+            words["targets"],
+            f"availability >= {t.availability_percent}%, probes >= "
+            f"{t.probes_meeting_min_percent}%, coverage >= "
+            f"{t.min_coverage_percent}%",
+        ),
+        (words["generated"], when(report.generated_at)),
+        (words["version"], report.version),
+        (words["digest"], report.digest),
+    ]
+
+
+def _cell(value: Any, decimal: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else repr(value)
+        return text.replace(".", decimal) if decimal != "." else text
+    return str(value)
+
+
+def to_csv(report: Report, language: str = "id", delimiter: str = ";", decimal: str = ",") -> str:
+    """Header row and data rows, then the report's own statements as `# label: value` lines
+    (spreadsheets show them below the table)."""
+    words = LABELS[language]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([words[c] for c in COLUMNS])
+    for row in report.rows:
+        cells = {**row, "verdict": words[row["verdict"]]}
+        writer.writerow([_cell(cells[c], decimal) for c in COLUMNS])
+    for label, value in metadata(report, language):
+        writer.writerow([f"# {label}: {value}" if value else f"# {label}"])
+    return "\ufeff" + out.getvalue()  # a BOM: spreadsheet software then reads UTF-8
+
+
+def to_json(report: Report) -> str:
+    return json.dumps({
+        "report": "uptime", "period": {"start": when(report.period.start),
+                                       "end": when(report.period.end)},
+        "by": report.by, "filters": report.filters, "targets": report.targets.model_dump(),
+        "generated_at": when(report.generated_at), "wifimon_version": report.version,
+        "rows_sha256": report.digest, "rows": report.rows, "maintenance": report.maintenance,
+    }, ensure_ascii=False, indent=2)  # fmt: skip

@@ -1,0 +1,131 @@
+"""The one writer of the history store: the daemon hands it observations (never blocking),
+it turns them into rows and commits them in batches from a worker thread.
+
+Status is kept as transitions: a row when a titik's status changes, and `unknown` when its
+polls stop for longer than `max_gap_seconds` (the row is dated one poll interval after the
+last poll). Users are kept per minute: the newest sum of a minute is written once the
+minute is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from wifimon.history.store import Batch, HistoryStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Titik:
+    status: str | None = None
+    seen_at: float | None = None
+    minute: int | None = None
+    clients: int = 0
+    capacity: int = 0
+
+
+@dataclass
+class Pending:
+    """Rows gathered since the last commit (pure bookkeeping, no I/O)."""
+
+    interval: float
+    max_gap_seconds: float
+    titik: dict[str, _Titik] = field(default_factory=dict)
+    status: list[tuple[str, float, str]] = field(default_factory=list)
+    probes: list[tuple[str, float, str, bool, float | None]] = field(default_factory=list)
+    minutes: list[tuple[str, int, int, int]] = field(default_factory=list)
+    reboots: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def resume(self, last: dict[str, tuple[float, str]]) -> None:
+        """Continue from the statuses the store holds (no repeated transition on restart)."""
+        for hotspot, (_at, status) in last.items():
+            self.titik.setdefault(hotspot, _Titik()).status = status
+
+    def poll(self, hotspot: str, at: float, status: str, clients: int | None,
+             capacity: int) -> None:  # fmt: skip
+        """A poll of one of the titik's APs, with the titik's status and users after it."""
+        titik = self.titik.setdefault(hotspot, _Titik())
+        if titik.seen_at is not None and at - titik.seen_at > self.max_gap_seconds:
+            gap_at = titik.seen_at + self.interval
+            if titik.status != "unknown":
+                self.status.append((hotspot, gap_at, "unknown"))
+                titik.status = "unknown"
+        if titik.seen_at is None or at >= titik.seen_at:
+            titik.seen_at = at
+        if status != titik.status:
+            self.status.append((hotspot, at, status))
+            titik.status = status
+        if clients is not None:
+            self._minute(hotspot, titik, int(at // 60), clients, capacity)
+
+    def _minute(self, hotspot: str, titik: _Titik, minute: int, clients: int,
+                capacity: int) -> None:  # fmt: skip
+        if titik.minute is not None and minute > titik.minute:
+            self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
+        if titik.minute is None or minute >= titik.minute:
+            titik.minute, titik.clients, titik.capacity = minute, clients, capacity
+
+    def probe(self, hotspot: str, at: float, kind: str, ok: bool, mbps: float | None) -> None:
+        self.probes.append((hotspot, at, kind, ok, mbps))
+
+    def reboot(self, ap: str, hotspot: str, at: float) -> None:
+        self.reboots.append((ap, hotspot, at))
+
+    def take(self, run_id: int, now: float, final: bool = False) -> Batch:
+        """Everything gathered, as one batch; `final` also ends the current minutes."""
+        if final:
+            for hotspot, titik in self.titik.items():
+                if titik.minute is not None:
+                    self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
+                    titik.minute = None
+        batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots)
+        self.status, self.probes, self.minutes, self.reboots = [], [], [], []
+        return batch
+
+
+class HistoryWriter:
+    """Owns the store's writes: `start()`, observations, `stop()` (which flushes)."""
+
+    def __init__(self, store: HistoryStore, interval: float, max_gap_seconds: float,
+                 batch_seconds: float = 5.0) -> None:  # fmt: skip
+        self.store = store
+        self.pending = Pending(interval, max_gap_seconds)
+        self.batch_seconds = batch_seconds
+        self.run_id = 0
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0  # batches that could not be written (kept and tried again)
+        self._unwritten: list[Batch] = []
+
+    def start(self, now: float | None = None) -> None:
+        self.pending.resume(self.store.last_status())
+        self.run_id = self.store.start_run(now or time.time())
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.batch_seconds)
+            await self.flush()
+
+    async def flush(self, final: bool = False) -> None:
+        """Commit what is pending in a worker thread; a failed batch is kept for later."""
+        self._unwritten.append(self.pending.take(self.run_id, time.time(), final))
+        while self._unwritten:
+            try:
+                await asyncio.to_thread(self.store.write, self._unwritten[0])
+            except Exception as exc:  # disk full, locked: keep the rows, say so
+                self.failures += 1
+                log.error("history batch not written path=%s error=%s", self.store.path, exc)
+                return
+            self._unwritten.pop(0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            await self.flush(final=True)
