@@ -15,6 +15,7 @@ from typing import Any
 from wifimon import __version__
 from wifimon.alerts import cli as alerts_cli
 from wifimon.errors import ConfigError, WifimonError
+from wifimon.history import cli as history_cli
 from wifimon.notify import cli as notify_cli
 
 log = logging.getLogger("wifimon")
@@ -166,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
 
     alerts_cli.add_parsers(sub)
     notify_cli.add_parsers(sub)
+    history_cli.add_parsers(sub)
 
     api = sub.add_parser("api", help="API helpers")
     api_sub = api.add_subparsers(required=True, metavar="ACTION")

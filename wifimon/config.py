@@ -23,6 +23,7 @@ from wifimon.alerts.recipients import DirectoryContact
 from wifimon.alerts.rules import RuleSet, load_rules
 from wifimon.api_auth import ApiSettings
 from wifimon.errors import ConfigError
+from wifimon.history.settings import HistorySettings, ReportSettings
 from wifimon.inventory import Inventory
 from wifimon.inventory_io import FieldLocator, read_inventory_files
 from wifimon.notify.messages import Renderer
@@ -199,6 +200,8 @@ class ConfigModel(_Strict):
     rules: str | None = None
     contacts: list[DirectoryContact] = Field(default_factory=list)
     notifications: NotificationSettings = NotificationSettings()
+    history: HistorySettings = HistorySettings()
+    reports: ReportSettings = ReportSettings()
     api: ApiSettings = ApiSettings()
 
     @field_validator("inventory", "profiles_dirs", mode="before")

@@ -29,6 +29,8 @@ from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
 from wifimon.errors import ConfigError
 from wifimon.exposition import render
+from wifimon.history.store import HistoryStore
+from wifimon.history.writer import HistoryWriter
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.metrics import SelfMetrics, StateCollector, alert_families
 from wifimon.notify.alertmanager import AlertmanagerSync
@@ -45,7 +47,7 @@ from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
-from wifimon.state import State, Status
+from wifimon.state import ApState, State, Status
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 5.0
@@ -112,6 +114,10 @@ class Daemon:
         self.acks = AckStore(self.config.data_dir)
         self.journal = AlertJournal(self.config.data_dir)
         self.outbox = Outbox(self.config.data_dir)
+        self.history = HistoryStore(self.config.data_dir)
+        interval = self.config.model.polling.interval_seconds
+        self.history_writer = HistoryWriter(self.history, interval, 2.5 * interval,
+                                            self.config.model.history)  # fmt: skip
         self.renderer = self._new_renderer()
         self.alertmanager_sync = AlertmanagerSync(self.config.model.notifications)
         self._sender_task: asyncio.Task[None] | None = None
@@ -187,6 +193,7 @@ class Daemon:
         self.scheduler.start()
         self._refresher = asyncio.create_task(self._refresh_metrics())
         self._sender_task = asyncio.create_task(self._send_notifications())
+        self.history_writer.start(now)
         self.started = True
         log.info(
             "started hotspots=%d aps=%d shard=%s",
@@ -206,6 +213,7 @@ class Daemon:
             return
         if not self.state.should_poll(ap_id, now):
             self.self_metrics.polls.labels("skipped_backoff").inc()
+            self._remember(self.state.aps[ap_id], now, False)  # still down, as far as known
             return
         ap_state = self.state.aps[ap_id]
         target = target_for(self.config, ap_id, self.state)
@@ -233,7 +241,9 @@ class Daemon:
                     issues=[PollIssue("timeout", "poll overran its interval")],
                 )
         self._account(sample)
+        reboots = ap_state.reboots_total
         self.state.record(sample)
+        self._remember(ap_state, sample.timestamp, ap_state.reboots_total > reboots)
         self._last_poll_at = time.time()
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
             polling = self.config.model.polling
@@ -375,7 +385,28 @@ class Daemon:
         await self.probes.reachability(hotspot_id)
 
     async def _throughput_job(self, hotspot_id: str, first_run: float) -> None:
-        await self.probes.throughput(hotspot_id)
+        result = await self.probes.throughput(hotspot_id)
+        if result is not None:
+            mbps = result.download_bps / 1e6 if result.download_bps is not None else None
+            self.history_writer.pending.probe(hotspot_id, result.started, result.kind,
+                                              result.ok, mbps)  # fmt: skip
+
+    def _remember(self, ap_state: ApState, at: float, rebooted: bool) -> None:
+        """Hand the titik's status and users after this poll to the history writer."""
+        hotspot_id = ap_state.hotspot_id
+        if hotspot_id not in self.state.hotspots:
+            return
+        view = self.state.hotspot_view(hotspot_id)
+        status = view.status.value
+        if self.config.model.history.hotspot_up == "all" and status == "up":
+            aps = [self.state.aps[ap.id] for ap in view.hotspot.access_points
+                   if ap.id in self.state.aps]  # fmt: skip
+            status = "up" if all(a.status == Status.UP for a in aps) else "down"
+        clients = view.clients if status == "up" else None
+        pending = self.history_writer.pending
+        pending.poll(hotspot_id, at, status, clients, view.hotspot.sla.capacity_users)
+        if rebooted:
+            pending.reboot(ap_state.ap.id, hotspot_id, at)
 
     def _sync_probe_jobs(self, changed: set[str], now: float) -> None:
         """Probe jobs for exactly the titik that should have them under the current config."""
@@ -470,6 +501,8 @@ class Daemon:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.outbox.close()
+        await self.history_writer.stop()
+        self.history.close()
         self.probes.close()
         await self.client.close()
         log.info("stopped")

@@ -15,9 +15,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from wifimon.history.settings import HistorySettings
 from wifimon.history.store import Batch, HistoryStore
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY = 3600.0  # seconds between retention passes
 
 
 @dataclass
@@ -92,10 +94,12 @@ class HistoryWriter:
     """Owns the store's writes: `start()`, observations, `stop()` (which flushes)."""
 
     def __init__(self, store: HistoryStore, interval: float, max_gap_seconds: float,
-                 batch_seconds: float = 5.0) -> None:  # fmt: skip
+                 settings: HistorySettings | None = None) -> None:  # fmt: skip
         self.store = store
         self.pending = Pending(interval, max_gap_seconds)
-        self.batch_seconds = batch_seconds
+        self.settings = settings or HistorySettings()
+        self.batch_seconds = self.settings.batch_seconds
+        self._retained_at = 0.0
         self.run_id = 0
         self._task: asyncio.Task[None] | None = None
         self.failures = 0  # batches that could not be written (kept and tried again)
@@ -110,6 +114,21 @@ class HistoryWriter:
         while True:
             await asyncio.sleep(self.batch_seconds)
             await self.flush()
+            if time.time() - self._retained_at >= RETENTION_EVERY:
+                await self.retain()
+
+    async def retain(self) -> None:
+        """Drop rows older than the retention (hourly, in a worker thread)."""
+        self._retained_at = now = time.time()
+        s = self.settings
+        try:
+            removed = await asyncio.to_thread(self.store.retain, now, s.minutes_days,
+                                              s.hours_days, s.events_days)  # fmt: skip
+        except Exception as exc:
+            log.error("history retention failed path=%s error=%s", self.store.path, exc)
+            return
+        if any(removed.values()):
+            log.info("history retention %s", " ".join(f"{k}={v}" for k, v in removed.items()))
 
     async def flush(self, final: bool = False) -> None:
         """Commit what is pending in a worker thread; a failed batch is kept for later."""

@@ -1,0 +1,55 @@
+"""The history store: migration from schema version 1, retention, batches all-or-nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from wifimon.history.store import MIGRATIONS, Batch, HistoryStore
+
+DAY = 86_400.0
+
+
+def test_a_version_1_file_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "history.sqlite")
+    db.executescript(f"BEGIN;{MIGRATIONS[0]}PRAGMA user_version=1;COMMIT;")
+    db.executemany("INSERT INTO clients_minute VALUES (?, ?, ?)",
+                   [("A", 600, 10), ("A", 601, 30), ("A", 660, 5)])  # fmt: skip
+    db.execute("INSERT INTO status VALUES ('A', 1.0, 'up')")
+    db.commit()
+    db.close()
+    store = HistoryStore(tmp_path)
+    assert store.version == 2
+    assert store.last_status() == {"A": (1.0, "up")}
+    assert sorted(store.users(600 * 60, 662 * 60)) == [("A", 3, 45, 30, 0)]  # rolled up
+
+
+def test_retention_keeps_what_it_must(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path)
+    run = store.start_run(0.0)
+    now = 800 * DAY
+    store.write(Batch(run, now, status=[("A", 10 * DAY, "down"), ("A", 20 * DAY, "up"),
+                                        ("A", 790 * DAY, "down")],
+                      probes=[("A", 10 * DAY, "http", True, 60.0),
+                              ("A", 790 * DAY, "http", True, 70.0)],
+                      minutes=[("A", int(700 * DAY // 60), 5, 50),
+                               ("A", int(790 * DAY // 60), 7, 50)]))  # fmt: skip
+    removed = store.retain(now, minutes_days=35, hours_days=730, events_days=730)
+    assert removed["clients_minute"] == 1 and removed["probes"] == 1
+    assert removed["clients_hour"] == 0  # 700 days old: within two years
+    # the transition before the cut survives: it says the titik was up from day 20 on
+    assert store.transitions(["A"], 780 * DAY, now)["A"] == [(20 * DAY, "up"),
+                                                             (790 * DAY, "down")]  # fmt: skip
+
+
+def test_a_failed_batch_writes_nothing(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path)
+    run = store.start_run(0.0)
+    bad = Batch(run, 5.0, status=[("A", 1.0, "up")], probes=[("A", 2.0, "http")])  # type: ignore[list-item]
+    with pytest.raises(sqlite3.Error):
+        store.write(bad)
+    assert store.last_status() == {}
+    store.write(Batch(run, 6.0, status=[("A", 1.0, "up")]))
+    assert store.last_status() == {"A": (1.0, "up")}
