@@ -53,3 +53,20 @@ def test_a_failed_batch_writes_nothing(tmp_path: Path) -> None:
     assert store.last_status() == {}
     store.write(Batch(run, 6.0, status=[("A", 1.0, "up")]))
     assert store.last_status() == {"A": (1.0, "up")}
+
+
+def test_weekly_maintenance_across_midnight_gives_its_windows_in_wib() -> None:
+    from datetime import datetime
+
+    from wifimon.alerts.silences import Silence, Weekly
+    from wifimon.alerts.templates import WIB
+
+    def at(day: int, hour: int) -> float:
+        return datetime(2026, 11, day, hour, tzinfo=WIB).timestamp()
+
+    weekly = Silence(id="w", matchers={"kelurahan": "Galur"}, author="PLN", reason="listrik",
+                     maintenance=True, starts_at=at(1, 0), created_at=at(1, 0),
+                     weekly=Weekly(days=["sun"], start="23:00", duration="4h"))  # fmt: skip
+    # Sundays in November 2026: the 1st, 8th; a window from Sunday 23:00 to Monday 03:00
+    assert weekly.windows(at(1, 0), at(10, 0)) == [(at(1, 23), at(2, 3)), (at(8, 23), at(9, 3))]
+    assert weekly.windows(at(2, 1), at(2, 2)) == [(at(2, 1), at(2, 2))]  # clipped
