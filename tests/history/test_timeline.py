@@ -159,6 +159,10 @@ def test_csv_and_json_state_their_period_and_digest(history: tuple[HistoryStore,
     assert lines[1].endswith(";tidak memenuhi")
     assert f"# SHA-256 baris data: {report.digest}" in lines
     assert "# Periode: 2026-11-01 00:00:00 WIB - 2026-12-01 00:00:00 WIB" in lines
+    assert (
+        "# Target SLA: Ketersediaan (%) >= 99, Uji memenuhi minimum (%) >= 95, "
+        "Cakupan pemantauan (%) >= 90"
+    ) in lines
     english = to_csv(report, "en", ",", ".").lstrip("\ufeff").splitlines()
     assert english[0].startswith("Group,Hotspots,Availability (%)") and english[1].startswith(
         "A,1,92.98,2700,1,"

@@ -63,9 +63,9 @@ def metadata(report: Report, language: str) -> list[tuple[str, str]]:
         (words["filters"], ", ".join(f"{k}={v}" for k, v in report.filters.items()) or "-"),
         (
             words["targets"],
-            f"availability >= {t.availability_percent}%, probes >= "
-            f"{t.probes_meeting_min_percent}%, coverage >= "
-            f"{t.min_coverage_percent}%",
+            f"{words['availability_percent']} >= {t.availability_percent:g}, "
+            f"{words['probes_meeting_min_percent']} >= {t.probes_meeting_min_percent:g}, "
+            f"{words['coverage_percent']} >= {t.min_coverage_percent:g}",
         ),
         (words["generated"], when(report.generated_at)),
         (words["version"], report.version),
