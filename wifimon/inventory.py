@@ -135,6 +135,12 @@ class Hotspot(_Strict):
     probe: HotspotProbe = HotspotProbe()
 
     @property
+    def place_labels(self) -> dict[str, str]:
+        """Which titik and where, as metrics, alerts and reports label it."""
+        return {"hotspot": self.id, "kota": self.kota, "kecamatan": self.kecamatan,
+                "kelurahan": self.kelurahan, "rw": self.rw, "provider": self.provider}  # fmt: skip
+
+    @property
     def ping_target(self) -> str:
         """The address ICMP probes go to: the configured one, else the first AP."""
         return self.probe.ping or self.access_points[0].host

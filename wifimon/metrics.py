@@ -43,14 +43,7 @@ def counter(name: str, help: str, labels: Sequence[str]) -> Family:
 
 
 def hotspot_label_values(hotspot: Hotspot) -> list[str]:
-    return [
-        hotspot.id,
-        hotspot.kota,
-        hotspot.kecamatan,
-        hotspot.kelurahan,
-        hotspot.rw,
-        hotspot.provider,
-    ]
+    return list(hotspot.place_labels.values())  # in HOTSPOT_LABELS order
 
 
 class SelfMetrics:

@@ -12,12 +12,7 @@ from wifimon.state import ApState, State, Status
 
 def _identity(hotspot: Hotspot) -> dict[str, Value]:
     return {
-        "hotspot": hotspot.id,
-        "kota": hotspot.kota,
-        "kecamatan": hotspot.kecamatan,
-        "kelurahan": hotspot.kelurahan,
-        "rw": hotspot.rw,
-        "provider": hotspot.provider,
+        **hotspot.place_labels,
         "sla.min_mbps": hotspot.sla.min_mbps,
         "sla.capacity_users": float(hotspot.sla.capacity_users),
     }

@@ -110,16 +110,7 @@ def rows_digest(rows: Sequence[dict[str, Any]]) -> str:
 def maintenance_windows(silences: Sequence[Silence], hotspot: Hotspot, period: Period
                         ) -> list[tuple[float, float]]:  # fmt: skip
     """Maintenance silences that cover this titik's availability alert."""
-    labels = {
-        "alertname": "TitikMati",
-        "severity": "critical",
-        "hotspot": hotspot.id,
-        "kota": hotspot.kota,
-        "kecamatan": hotspot.kecamatan,
-        "kelurahan": hotspot.kelurahan,
-        "rw": hotspot.rw,
-        "provider": hotspot.provider,
-    }
+    labels = {"alertname": "TitikMati", "severity": "critical", **hotspot.place_labels}
     spans = [w for s in silences if s.maintenance and s.matches(labels)
              for w in s.windows(period.start, period.end)]  # fmt: skip
     return merge(spans)
