@@ -10,12 +10,13 @@ power cut.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from wifimon.sqlitefile import open_database
 
 FILENAME = "history.sqlite"
 SCHEMA_VERSION = 2
@@ -61,16 +62,9 @@ class HistoryStore:
     """One SQLite file; the writer and readers share one connection under a lock."""
 
     def __init__(self, directory: Path, readonly: bool = False) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / FILENAME
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        if not readonly:
-            with self._lock:
-                self._migrate()
+        self._db = open_database(self.path, MIGRATIONS, SCHEMA_VERSION, migrate=not readonly)
 
     def close(self) -> None:
         with self._lock:
@@ -79,16 +73,6 @@ class HistoryStore:
     @property
     def version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        version = self.version
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: schema version {version} is newer than this "
-                               f"wifimon knows ({SCHEMA_VERSION})")  # fmt: skip
-        for step in range(version, SCHEMA_VERSION):
-            self._db.executescript(
-                f"BEGIN IMMEDIATE;{MIGRATIONS[step]}PRAGMA user_version={step + 1};COMMIT;"
-            )
 
     def start_run(self, now: float) -> int:
         with self._lock:

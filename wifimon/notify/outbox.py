@@ -12,17 +12,18 @@ digested (replaced, with the others held for that recipient, by one digest messa
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from wifimon.notify.channels import Message
+from wifimon.sqlitefile import open_database
 
 FILENAME = "outbox.sqlite"
 SCHEMA_VERSION = 2
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
+MIGRATIONS = {  # version N -> N + 1; version 0 is an empty file
+    0: """
+CREATE TABLE deliveries (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
     channel TEXT NOT NULL,
@@ -34,18 +35,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT,
-    sent_at REAL,
-    language TEXT NOT NULL DEFAULT 'id',
-    critical INTEGER NOT NULL DEFAULT 0
+    sent_at REAL
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (channel, recipient, created_at);
-"""
-MIGRATIONS = {  # from version N to N + 1
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+""",
     1: """
 ALTER TABLE deliveries ADD COLUMN language TEXT NOT NULL DEFAULT 'id';
 ALTER TABLE deliveries ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (channel, recipient, created_at);
+CREATE INDEX deliveries_recipient ON deliveries (channel, recipient, created_at);
 """,
 }
 
@@ -97,29 +94,9 @@ class Outbox:
     """One SQLite file; used from the event loop and worker threads under one lock."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / FILENAME
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        with self._lock:
-            self._migrate()
-
-    def _migrate(self) -> None:
-        """Create the schema, or bring an older file up to date, step by step."""
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        exists = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'deliveries'").fetchone()  # fmt: skip
-        if not exists:
-            self._db.executescript(SCHEMA)
-        elif version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path}: schema version {version} is newer than this "
-                               f"wifimon knows ({SCHEMA_VERSION})")  # fmt: skip
-        else:
-            for step in range(max(version, 1), SCHEMA_VERSION):
-                self._db.executescript(f"BEGIN;{MIGRATIONS[step]}COMMIT;")
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._db = open_database(self.path, MIGRATIONS, SCHEMA_VERSION)
 
     def close(self) -> None:
         with self._lock:
