@@ -146,6 +146,18 @@ async def test_refused_connection_is_a_clear_error_at_once() -> None:
     shutil.which("iperf3") is None,
     reason="iperf3 is not installed (deploy/test.sh installs it when run as root)",
 )
+async def blocker_connected(port: int, timeout: float = 10.0) -> None:
+    """Wait until an iperf3 test to `port` is under way (its data connection is up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listing = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{port}"],
+                                 capture_output=True, text=True).stdout  # fmt: skip
+        if len(listing.splitlines()) >= 2:  # the control and the data connection
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the blocking iperf3 client never connected")
+
+
 async def test_iperf3_against_a_real_server_including_busy() -> None:
     with site(20, rate_mbit=40) as s:
         s.start_iperf3_server()
@@ -163,7 +175,7 @@ async def test_iperf3_against_a_real_server_including_busy() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        await asyncio.sleep(1.0)
+        await blocker_connected(IPERF3_PORT)  # a loaded machine may take longer than 1 s
         busy = await iperf3_throughput(s.address, SHORT, busy_retries=0)
         retried = await iperf3_throughput(s.address, SHORT, busy_retries=4, busy_delay=1.5)
         blocker.wait(timeout=20)
