@@ -406,12 +406,17 @@ def test_acknowledged_alert_survives_sigkill_and_nobody_is_told_twice(tmp_path: 
         assert "[ack Pak Joko (RW 04)]" in wifimon_cli("alert", "list", "--config",
                                                       str(config)).stdout  # fmt: skip
     finally:
-        for d in (first, second):
-            if d is not None and d.process.poll() is None:
-                d.process.kill()
-                d.process.wait(timeout=10)
+        kill_all(first, second)
         loop.run_until_complete(simulator.stop())
         loop.close()
+
+
+def kill_all(*daemons: RunningDaemon | None) -> None:
+    """Whatever a test left running is killed and reaped."""
+    for d in daemons:
+        if d is not None and d.process.poll() is None:
+            d.process.kill()
+            d.process.wait(timeout=10)
 
 
 def wifimon_cli(*args: str) -> subprocess.CompletedProcess[str]:

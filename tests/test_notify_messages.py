@@ -171,3 +171,23 @@ def test_a_contact_without_an_address_for_a_channel_gets_nothing_there() -> None
         ("wa", "6285600011122")
     ]  # WhatsApp falls back to the phone number; no chat id
     assert isinstance(plain.contacts[0], Contact)
+
+
+def test_alertmanager_resend_covers_firing_alerts_told_to_a_contact_using_it() -> None:
+    from wifimon.alerts.engine import ActiveAlert
+    from wifimon.alerts.lifecycle import Alert, AlertState
+    from wifimon.alerts.told import Told
+    from wifimon.notify.alertmanager import AlertmanagerSync
+
+    def active(key: str, state: AlertState, roles: list[str]) -> ActiveAlert:
+        note = sample(RULES.rules[0], "firing", FIRED)
+        return ActiveAlert(RULES.rules[0], key, Alert(state=state, fired_at=FIRED),
+                           {**note.labels, "hotspot": key}, note.annotations,
+                           told=Told(FIRED, roles))  # fmt: skip
+
+    alerts = [active("told-noc", AlertState.FIRING, ["noc"]),
+              active("told-rw-only", AlertState.FIRING, ["rw_admin"]),
+              active("nobody-yet", AlertState.FIRING, []),
+              active("over", AlertState.RESOLVED, ["noc"])]  # fmt: skip
+    firing = AlertmanagerSync(SETTINGS).firing(alerts, directory(), RULES.routing, FIRED + 60)
+    assert [(note.labels["hotspot"], names) for note, names in firing] == [("told-noc", {"am"})]

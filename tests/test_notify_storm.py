@@ -16,7 +16,7 @@ import yaml
 from aiohttp import web
 
 from tests.notify_fakes import FakeGateway
-from tests.test_daemon import RunningDaemon, _ready, free_tcp_port
+from tests.test_daemon import RunningDaemon, _ready, free_tcp_port, kill_all
 from wifimon.demo.fleet import write_fleet
 from wifimon.notify.outbox import NewDelivery, Outbox
 
@@ -81,10 +81,7 @@ def test_sigkill_during_a_storm_loses_nothing_and_repeats_nothing_accepted(
         second.wait_for(lambda: len(fake.received) >= STORM, timeout=90, what="every message")
         time.sleep(1.0)  # anything sent twice would arrive now
     finally:
-        for d in (first, second):
-            if d is not None and d.process.poll() is None:
-                d.process.kill()
-                d.process.wait(timeout=10)
+        kill_all(first, second)
     assert sorted(f["recipient"] for f in fake.received) == sorted(d.recipient for d in storm)
     repeats = {key for key in fake.requests if fake.requests.count(key) > 1}
     assert len(repeats) <= CONCURRENCY, repeats  # at most the ones in flight at the kill

@@ -325,8 +325,8 @@ class Daemon:
         backoff = Backoff(settings.backoff_base_seconds, settings.backoff_max_seconds,
                           settings.max_attempts)  # fmt: skip
         sender = Sender(self.outbox, channels, backoff, on_result=self._count_delivery,
-                        limit=_limit(settings), renderer=self.renderer)  # fmt: skip
-        sender.on_cycle = self._count_queued
+                        limit=_limit(settings), renderer=self.renderer,
+                        on_cycle=self._count_queued)  # fmt: skip
         async with aiohttp.ClientSession() as session:
             self.alertmanager_sync.start(session, channels, self._alertmanager_alerts)
             try:
@@ -361,7 +361,7 @@ class Daemon:
             return []
         directory = Directory(self.state.hotspots, self.config.model.contacts)
         return self.alertmanager_sync.firing(self.engine.alerts.values(), directory,
-                                            self.engine.ruleset.routing)  # fmt: skip
+                                            self.engine.ruleset.routing, time.time())  # fmt: skip
 
     def _hand_over(self, notes: list[Notification]) -> None:
         """Queue each decided message in the outbox (before the alert state that says it

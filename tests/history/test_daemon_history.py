@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.test_daemon import RunningDaemon, _ready, free_tcp_port
+from tests.test_daemon import RunningDaemon, _ready, free_tcp_port, kill_all
 from wifimon.demo.fleet import FLEET, write_fleet
 from wifimon.demo.simulator import Simulator
 
@@ -66,10 +66,7 @@ def test_history_through_sigkill_and_the_report_it_gives(tmp_path: Path) -> None
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(timeout=15) == 0
     finally:
-        for d in (first, second):
-            if d is not None and d.process.poll() is None:
-                d.process.kill()
-                d.process.wait(timeout=10)
+        kill_all(first, second)
         loop.run_until_complete(simulator.stop())
         loop.close()
     assert rows("SELECT COUNT(*) FROM status")[0][0] >= committed  # nothing committed lost

@@ -46,9 +46,18 @@ DURATION = r"^\d+(\.\d+)?[smhd]$"
 ANNOTATION_FIELDS = ("summary", "description", "summary_en", "description_en")
 
 
-class RuleModel(BaseModel):
+class _Texts(BaseModel):
+    """What an alert says (ANNOTATION_FIELDS): Jinja2 templates checked at load."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    summary: str = ""
+    description: str = ""
+    summary_en: str = ""  # English, for recipients who read English
+    description_en: str = ""
+
+
+class RuleModel(_Texts):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     scope: Scope = "hotspot"
     expr: str = Field(min_length=1)
@@ -57,10 +66,6 @@ class RuleModel(BaseModel):
     keep_firing_for: str = Field(default="0s", pattern=DURATION)
     flap_threshold: int = Field(default=DEFAULT_FLAP_THRESHOLD, ge=2, le=100)
     severity: Severity = "warning"
-    summary: str = ""
-    description: str = ""
-    summary_en: str = ""  # English, for recipients who read English
-    description_en: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("labels")
@@ -86,10 +91,8 @@ class InhibitModel(BaseModel):
     )
 
 
-class GroupModel(BaseModel):
+class GroupModel(_Texts):
     """Storm control: many firing `source` alerts sharing the `by` labels become one alert."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     source: list[str] = Field(min_length=1)
@@ -98,10 +101,6 @@ class GroupModel(BaseModel):
     window: str = Field(default="15m", pattern=DURATION)
     clear_below: int | None = Field(default=None, ge=1)  # resolved when fewer are firing
     severity: Severity = "critical"
-    summary: str = ""
-    description: str = ""
-    summary_en: str = ""  # English, for recipients who read English
-    description_en: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
 
 

@@ -36,7 +36,7 @@ class AlertmanagerSync:
         self._task: asyncio.Task[None] | None = None
 
     def firing(self, alerts: Iterable[ActiveAlert], directory: Directory, routing: Routing,
-               now: float | None = None) -> Firing:  # fmt: skip
+               now: float) -> Firing:  # fmt: skip
         """Firing alerts someone was told of, with the Alertmanager channels of the people
         told (as their contacts and the alert's routes allow)."""
         out: Firing = []
@@ -50,7 +50,7 @@ class AlertmanagerSync:
                      if name in self.every and (allowed is None or name in allowed)}  # fmt: skip
             if names:
                 note = notification(active, "repeat", tuple(active.told.roles),
-                                    now or 0.0, allowed)  # fmt: skip
+                                    now, allowed)  # fmt: skip
                 out.append((note, names))
         return out
 

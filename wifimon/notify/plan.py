@@ -59,6 +59,7 @@ def deliveries(
     when = f"{note.at:.3f}" if note.kind == "repeat" else ""
     critical = note.labels.get("severity") == "critical"
     out = []
+    texts: dict[tuple[str, str, str], tuple[str, str]] = {}  # rendered once per kind of reader
     for role in note.roles:
         for contact in directory.resolve(role, note.labels):
             quiet = None if critical else quiet_until(
@@ -69,7 +70,10 @@ def deliveries(
                 to = address(contact, name, channel)
                 if to is None:
                     continue
-                subject, body = renderer.message(note, role, contact.language, form_of(channel))
+                reader = (role, contact.language, form_of(channel))
+                if reader not in texts:
+                    texts[reader] = renderer.message(note, *reader)
+                subject, body = texts[reader]
                 key = "|".join((note.alert_id, episode, note.kind, when, role, name, to))
                 out.append(NewDelivery(key, name, to, subject, body, contact.language,
                                        critical, quiet))  # fmt: skip

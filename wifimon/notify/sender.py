@@ -48,6 +48,7 @@ class Sender:
         on_result: Callable[[Delivery, str, str | None], None] | None = None,
         limit: Limit | None = None,
         renderer: Renderer | None = None,
+        on_cycle: Callable[[], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -56,7 +57,7 @@ class Sender:
         self.on_result = on_result  # (delivery, sent|retry|failed, reason)
         self.limit = limit
         self.renderer = renderer or Renderer()
-        self.on_cycle: Callable[[], None] | None = None  # after each pass (metrics)
+        self.on_cycle = on_cycle  # after each pass (metrics)
         self._slots = asyncio.Semaphore(concurrency)
         self._rng = random.Random()
 
