@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.test_daemon import RunningDaemon, free_tcp_port
+from wifimon.alerts.templates import WIB
 from wifimon.demo.fleet import FLEET, community_of, write_fleet
 from wifimon.demo.simulator import Simulator
 from wifimon.errors import ConfigError
@@ -54,7 +59,7 @@ def test_three_shards_split_one_fleet(tmp_path: Path) -> None:
             listen = f"127.0.0.1:{free_tcp_port()}"
             log = tmp_path / f"shard{k}.log"
             daemons.append(RunningDaemon.spawn(config, listen, log, "--shard", f"{k}/3"))
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         all_aps = {ap.id for h in FLEET for ap in h.aps}
         polled: dict[str, list[int]] = {}
         while time.monotonic() < deadline:
@@ -70,15 +75,62 @@ def test_three_shards_split_one_fleet(tmp_path: Path) -> None:
             if set(polled) == all_aps:
                 break
             time.sleep(0.5)
-        assert set(polled) == all_aps
+        logs = "\n".join(d.log.read_text()[-2000:] for d in daemons)
+        assert set(polled) == all_aps, logs
         assert all(len(shards) == 1 for shards in polled.values()), polled
         for ap, (k,) in polled.items():
             hotspot = next(h.id for h in FLEET if any(a.id == ap for a in h.aps))
             assert owner(hotspot, 3) == k
         assert daemons[0].value("wifimon_shard_info", shard="1", shards="3") == 1
+        data = tmp_path / "data"
+        for k in (1, 2, 3):  # each shard its own runtime state, silences stay shared
+            assert (data / f"shard-{k}-of-3" / "history.sqlite").exists()
+            assert (data / f"shard-{k}-of-3" / "wifimon.lock").read_text().strip() == str(
+                daemons[k - 1].process.pid
+            )
+        assert not (data / "history.sqlite").exists()
+        assert_second_instance_refused(config, tmp_path, daemons[1])
+        assert_report_reads_every_shard(config, polled)
     finally:
         for d in daemons:
             d.process.terminate()
             d.process.wait(timeout=10)
         loop.run_until_complete(simulator.stop())
         loop.close()
+
+
+def assert_second_instance_refused(config: Path, tmp_path: Path, running: RunningDaemon) -> None:
+    """A second `--shard 2/3` on the same data_dir exits with a clear error; the first runs on."""
+    log = tmp_path / "second.log"
+    second = RunningDaemon.spawn(config, f"127.0.0.1:{free_tcp_port()}", log, "--shard", "2/3")
+    assert second.process.wait(timeout=30) != 0
+    text = log.read_text()
+    assert "shard-2-of-3: another wifimon (pid " + str(running.process.pid) + ")" in text, text
+    assert "Traceback" not in text
+    assert running.process.poll() is None
+    assert running.get("/metrics")[0] == 200
+
+
+def assert_report_reads_every_shard(config: Path, polled: dict[str, list[int]]) -> None:
+    """`report uptime --shards 3` covers every titik, each from its own shard's history."""
+    now = datetime.now(WIB)
+    command = [sys.executable, "-m", "wifimon.cli", "report", "uptime", "--config", str(config),
+               "--from", now.strftime("%Y-%m-%d 00:00"), "--to", "2099-01-01", "--by", "hotspot",
+               "--format", "json", "--shards", "3"]  # fmt: skip
+    deadline = time.monotonic() + 30  # the writers commit a batch every 5 s
+    rows: dict[str, dict] = {}  # type: ignore[type-arg]
+    while time.monotonic() < deadline:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        rows = {r["group"]: r for r in json.loads(result.stdout)["rows"]}
+        if all(r["coverage_percent"] for r in rows.values()):
+            break
+        time.sleep(1)
+    assert set(rows) == {h.id for h in FLEET}
+    assert all(r["coverage_percent"] > 0 for r in rows.values()), rows
+    unsharded = subprocess.run(
+        [sys.executable, "-m", "wifimon.cli", "report", "uptime", "--config", str(config)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert unsharded.returncode == 2
+    assert "no history at" in unsharded.stderr and "history.sqlite" in unsharded.stderr

@@ -48,6 +48,7 @@ from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
 from wifimon.state import ApState, State, Status
+from wifimon.statedir import InstanceLock, instance_dir
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 5.0
@@ -109,12 +110,15 @@ class Daemon:
         self.throughput_jobs = self.scheduler.group(
             "throughput", self._quiet(self._throughput_job), probes.throughput.interval_seconds
         )
-        self.alert_store = AlertStore(self.config.data_dir)
-        self.silences = SilenceStore(self.config.data_dir)
+        self.silences = SilenceStore(self.config.data_dir)  # shared by every shard
         self.acks = AckStore(self.config.data_dir)
-        self.journal = AlertJournal(self.config.data_dir)
-        self.outbox = Outbox(self.config.data_dir)
-        self.history = HistoryStore(self.config.data_dir)
+        self.state_dir = instance_dir(self.config.data_dir, shard)
+        self.instance_lock = InstanceLock(self.state_dir)
+        self.instance_lock.acquire()
+        self.alert_store = AlertStore(self.state_dir)
+        self.journal = AlertJournal(self.state_dir)
+        self.outbox = Outbox(self.state_dir)
+        self.history = HistoryStore(self.state_dir)
         interval = self.config.model.polling.interval_seconds
         self.history_writer = HistoryWriter(self.history, interval, 2.5 * interval,
                                             self.config.model.history)  # fmt: skip
@@ -505,6 +509,7 @@ class Daemon:
         self.history.close()
         self.probes.close()
         await self.client.close()
+        self.instance_lock.release()
         log.info("stopped")
 
     def request_stop(self) -> None:

@@ -102,7 +102,7 @@ MAINTENANCE = Silence(
 def test_figures_exact_to_the_second(history: tuple[HistoryStore, list[tuple[float, int]]]
                                      ) -> None:  # fmt: skip
     store, samples = history
-    report = build(store, [titik("A"), titik("B")], [MAINTENANCE], Period.month("2026-11"),
+    report = build([(store, [titik("A"), titik("B")])], [MAINTENANCE], Period.month("2026-11"),
                    by="hotspot", now=at(1, 14))  # fmt: skip
     a, b = report.rows
     period = at(1, 14) - at(1, 0)  # 50,400 s: the month so far
@@ -129,7 +129,7 @@ def test_figures_exact_to_the_second(history: tuple[HistoryStore, list[tuple[flo
         3600,
         "insufficient_data",
     )  # no speed test: cannot say it meets the SLA
-    (galur,) = build(store, [titik("A"), titik("B")], [MAINTENANCE], Period.month("2026-11"),
+    (galur,) = build([(store, [titik("A"), titik("B")])], [MAINTENANCE], Period.month("2026-11"),
                      by="kelurahan", now=at(1, 14)).rows  # fmt: skip
     b_up = period - 3600
     assert galur["availability_percent"] == round((up + b_up) / (up + down + b_up) * 100, 3)
@@ -138,7 +138,7 @@ def test_figures_exact_to_the_second(history: tuple[HistoryStore, list[tuple[flo
 
 def test_october_ends_at_the_month_boundary(history: tuple[HistoryStore, list]) -> None:
     store, _ = history
-    (a,) = build(store, [titik("A")], [MAINTENANCE], Period.month("2026-10"), by="hotspot",
+    (a,) = build([(store, [titik("A")])], [MAINTENANCE], Period.month("2026-10"), by="hotspot",
                  now=at(1, 14)).rows  # fmt: skip
     assert a["unknown_seconds"] == (at(31, 20, month=10) - at(1, 0, month=10))  # before start
     assert a["downtime_seconds"] == 0 and a["availability_percent"] == 100.0
@@ -148,7 +148,7 @@ def test_october_ends_at_the_month_boundary(history: tuple[HistoryStore, list]) 
 def test_csv_and_json_state_their_period_and_digest(history: tuple[HistoryStore, list]
                                                     ) -> None:  # fmt: skip
     store, _ = history
-    report = build(store, [titik("A"), titik("B")], [MAINTENANCE], Period.month("2026-11"),
+    report = build([(store, [titik("A"), titik("B")])], [MAINTENANCE], Period.month("2026-11"),
                    by="hotspot", now=at(1, 14))  # fmt: skip
     text = to_csv(report)
     lines = text.lstrip("\ufeff").splitlines()

@@ -12,6 +12,7 @@ from wifimon.alerts.acks import AckStore, acknowledge
 from wifimon.alerts.engine import alert_id
 from wifimon.alerts.store import AlertStore
 from wifimon.alerts.templates import WIB
+from wifimon.statedir import instance_dirs
 
 
 def add_parsers(sub: Any) -> None:
@@ -37,7 +38,9 @@ def _data_dir(config_path: Path) -> Path:
 
 
 def _records(data_dir: Path) -> list[dict[str, Any]]:
-    return [r for r in AlertStore(data_dir).load() if r.get("state") in ("pending", "firing")]
+    """Pending and firing alerts of every instance (each shard keeps its own)."""
+    return [r for directory in instance_dirs(data_dir) for r in AlertStore(directory).load()
+            if r.get("state") in ("pending", "firing")]  # fmt: skip
 
 
 def cmd_alert_list(args: argparse.Namespace) -> int:

@@ -9,11 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wifimon.alerts.silences import SilenceStore
 from wifimon.alerts.templates import WIB
 from wifimon.history.formats import to_csv, to_json
-from wifimon.history.report import Period, SlaTargets, build
-from wifimon.history.store import FILENAME, HistoryStore
+from wifimon.history.query import ReportInputError, ReportQuery, make_report
+from wifimon.history.report import Period
 
 
 def add_parsers(sub: Any) -> None:
@@ -32,6 +31,8 @@ def add_parsers(sub: Any) -> None:
     )
     uptime.add_argument("--hotspot", action="append", default=[], help="only these titik")
     uptime.add_argument("--provider", help="only this provider's titik")
+    uptime.add_argument("--shards", type=int, metavar="N",
+                        help="read the history of every `run --shard K/N` instance")  # fmt: skip
     uptime.add_argument("--format", default="csv", choices=("csv", "json"))
     uptime.add_argument("--language", choices=("id", "en"))
     uptime.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
@@ -78,32 +79,13 @@ def cmd_report_uptime(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    hotspots = list(config.inventory.hotspots)
-    unknown = sorted(set(args.hotspot) - {h.id for h in hotspots})
-    if unknown:
-        print(f"error: --hotspot: not in the inventory: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    filters = {}
-    if args.hotspot:
-        hotspots = [h for h in hotspots if h.id in args.hotspot]
-        filters["hotspot"] = ",".join(args.hotspot)
-    if args.provider:
-        hotspots = [h for h in hotspots if h.provider == args.provider]
-        filters["provider"] = args.provider
-    if not (config.data_dir / FILENAME).exists():
-        print(f"error: no history at {config.data_dir / FILENAME} (has the daemon run?)",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    store = HistoryStore(config.data_dir, readonly=True)
+    query = ReportQuery(period, args.by, tuple(args.hotspot), args.provider, args.shards)
     try:
-        settings = config.model.reports
-        targets = SlaTargets.model_validate(
-            settings.model_dump(include=set(SlaTargets.model_fields))
-        )
-        report = build(store, hotspots, SilenceStore(config.data_dir).load(), period, args.by,
-                       targets, filters, now)  # fmt: skip
-    finally:
-        store.close()
+        report = make_report(config, query, now)
+    except ReportInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings = config.model.reports
     language = args.language or settings.language
     if args.format == "json":
         text = to_json(report)

@@ -116,19 +116,9 @@ def maintenance_windows(silences: Sequence[Silence], hotspot: Hotspot, period: P
     return merge(spans)
 
 
-def build(
-    store: HistoryStore,
-    hotspots: Sequence[Hotspot],
-    silences: Sequence[Silence],
-    period: Period,
-    by: GroupBy = "kelurahan",
-    targets: SlaTargets | None = None,
-    filters: dict[str, str] | None = None,
-    now: float = 0.0,
-) -> Report:
-    """Read the period from the store and compute every row."""
-    targets = targets or SlaTargets()
-    start, end = period.start, min(period.end, now) if now else period.end
+def titik_figures(store: HistoryStore, hotspots: Sequence[Hotspot], silences: Sequence[Silence],
+                  period: Period, start: float, end: float) -> dict[str, TitikFigures]:  # fmt: skip
+    """Each titik's figures from one history file (whose runs say when it was watched)."""
     runs = store.runs(start, end)
     transitions = store.transitions([h.id for h in hotspots], start, end)
     figures: dict[str, TitikFigures] = {}
@@ -152,6 +142,27 @@ def build(
     for hotspot_id, count in store.reboots(start, end):
         if hotspot_id in figures:
             figures[hotspot_id].reboots = count
+    return figures
+
+
+Source = tuple[HistoryStore, Sequence[Hotspot]]  # a history file and the titik read from it
+
+
+def build(
+    sources: Sequence[Source],
+    silences: Sequence[Silence],
+    period: Period,
+    by: GroupBy = "kelurahan",
+    targets: SlaTargets | None = None,
+    filters: dict[str, str] | None = None,
+    now: float = 0.0,
+) -> Report:
+    """Read the period from each source (one per shard, or one) and compute every row."""
+    targets = targets or SlaTargets()
+    start, end = period.start, min(period.end, now) if now else period.end
+    figures: dict[str, TitikFigures] = {}
+    for store, hotspots in sources:
+        figures.update(titik_figures(store, hotspots, silences, period, start, end))
     groups: dict[str, list[TitikFigures]] = {}
     for titik in figures.values():
         key = titik.hotspot.id if by == "hotspot" else getattr(titik.hotspot, by)

@@ -15,8 +15,10 @@ from typing import Any
 from wifimon.alerts.templates import WIB
 from wifimon.notify.channels import AlertmanagerChannel, DeliveryError, Message
 from wifimon.notify.messages import Renderer
+from wifimon.notify.outbox import FILENAME as OUTBOX_FILENAME
 from wifimon.notify.outbox import Outbox
 from wifimon.notify.settings import build_channels
+from wifimon.statedir import instance_dirs
 
 
 def add_parsers(sub: Any) -> None:
@@ -38,19 +40,25 @@ def add_parsers(sub: Any) -> None:
 def cmd_notify_queue(args: argparse.Namespace) -> int:
     from wifimon import config as config_module
 
-    outbox = Outbox(config_module.load(args.config).data_dir)
-    try:
-        items = outbox.listing()
-        for d in items:
-            when = datetime.fromtimestamp(d.next_attempt_at, WIB).strftime("%Y-%m-%d %H:%M:%S")
-            detail = f" next {when} WIB" if d.state == "pending" else ""
-            error = f" ({d.last_error})" if d.last_error else ""
-            print(f"{d.id} {d.state} {d.channel} to {d.recipient} attempts={d.attempts}"
-                  f"{detail}{error}: {d.subject}")  # fmt: skip
-        if not items:
-            print("no pending or failed deliveries")
-    finally:
-        outbox.close()
+    data_dir = config_module.load(args.config).data_dir
+    items = []
+    for directory in instance_dirs(data_dir):
+        if not (directory / OUTBOX_FILENAME).exists():
+            continue
+        where = "" if directory == data_dir else f"[{directory.name}] "
+        outbox = Outbox(directory)
+        try:
+            items += [(where, d) for d in outbox.listing()]
+        finally:
+            outbox.close()
+    for where, d in items:
+        when = datetime.fromtimestamp(d.next_attempt_at, WIB).strftime("%Y-%m-%d %H:%M:%S")
+        detail = f" next {when} WIB" if d.state == "pending" else ""
+        error = f" ({d.last_error})" if d.last_error else ""
+        print(f"{where}{d.id} {d.state} {d.channel} to {d.recipient} attempts={d.attempts}"
+              f"{detail}{error}: {d.subject}")  # fmt: skip
+    if not items:
+        print("no pending or failed deliveries")
     return 0
 
 
