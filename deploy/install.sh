@@ -9,6 +9,9 @@ need_apt=()
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
   echo "wifimon needs Python 3.11 or newer" >&2; exit 1; }
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+# WeasyPrint (PDF reports) lays out text with Pango; DejaVu is the reports' font.
+ldconfig -p | grep -q libpangoft2-1.0.so.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

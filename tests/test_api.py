@@ -9,9 +9,11 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.history.synthetic import fill
 from wifimon.api_auth import hash_token
 from wifimon.daemon import Daemon
 from wifimon.demo.fleet import write_fleet
+from wifimon.history.report import Period, rows_digest
 from wifimon.measurements import ApSample
 from wifimon.web import build_app
 
@@ -203,3 +205,63 @@ async def test_bad_acknowledgements(api, path: str, body: dict, status: int, mes
     response = await client.post(f"/api/v1/alerts/{path}/ack", json=body, headers=bearer(NOC))
     assert response.status == status
     assert message in (await response.json())["error"]
+
+
+async def test_uptime_report_for_auditors(api) -> None:  # type: ignore[no-untyped-def]
+    client, daemon = api
+    titik = list(daemon.config.inventory.hotspots)
+    fill(daemon.history, titik, Period.month("2026-10"))
+    path = "/api/v1/reports/uptime?month=2026-10&by=hotspot"
+    response = await client.get(path)
+    assert response.status == 401
+    assert "rows" not in await response.text()
+    assert (await client.get(path, headers=bearer(NOC))).status == 403
+    response = await client.get(path, headers=bearer(AUDITOR))
+    assert response.status == 200, await response.text()
+    data = await response.json()
+    assert [r["group"] for r in data["rows"]] == sorted(h.id for h in titik)
+    assert data["rows_sha256"] == rows_digest(data["rows"])
+    assert data["period"]["start"] == "2026-10-01 00:00:00 WIB"
+    assert 'filename="wifimon-uptime-2026-10-01.json"' in response.headers["Content-Disposition"]
+    one = await client.get(f"{path}&hotspot=jp-glr-01&format=csv&language=en",
+                           headers=bearer(AUDITOR))  # fmt: skip
+    lines = (await one.text()).lstrip("\ufeff").splitlines()
+    assert one.content_type == "text/csv"
+    assert lines[0].startswith("Group;Hotspots;")  # the configured delimiter
+    assert lines[1].startswith("jp-glr-01") and len([x for x in lines if x[:1] != "#"]) == 2
+    pdf = await client.get(f"{path}&format=pdf", headers=bearer(AUDITOR))
+    assert pdf.content_type == "application/pdf"
+    assert (await pdf.read()).startswith(b"%PDF-")
+    kelurahan = await client.get("/api/v1/reports/uptime?from=2026-10-05&to=2026-10-06",
+                                 headers=bearer(AUDITOR))  # fmt: skip
+    assert {r["group"] for r in (await kelurahan.json())["rows"]} == {h.kelurahan for h in titik}
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("month=2026-13", "month '2026-13' is not YYYY-MM"),
+        ("from=2026-10-01", "from and to go together"),
+        ("from=2026-10-02&to=2026-10-01", "to must be after from"),
+        ("from=yesterday&to=2026-10-01", "from 'yesterday' is not YYYY-MM-DD"),
+        ("by=rw", "by 'rw' is not one of hotspot, kecamatan, kelurahan, kota, provider"),
+        ("format=xlsx", "format 'xlsx' is not one of csv, html, json, pdf"),
+        ("language=jv", "language 'jv' is not one of en, id"),
+        ("hotspot=nowhere", "hotspot: not in the inventory: nowhere"),
+        ("months=2026-10", "unknown parameter 'months'"),
+    ],
+)
+async def test_bad_report_queries_are_400(api, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = await client.get(f"/api/v1/reports/uptime?{query}", headers=bearer(AUDITOR))
+    assert response.status == 400
+    assert (await response.json())["error"].startswith(message)
+
+
+async def test_report_without_history_is_400_naming_the_file(api) -> None:  # type: ignore[no-untyped-def]
+    client, daemon = api
+    daemon.history.close()
+    (daemon.state_dir / "history.sqlite").unlink()
+    response = await client.get("/api/v1/reports/uptime", headers=bearer(AUDITOR))
+    assert response.status == 400
+    assert "no history at" in (await response.json())["error"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, get_args
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -13,8 +15,13 @@ from wifimon.alerts.acks import acknowledge
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.matchers import LABELS
 from wifimon.alerts.silences import Weekly
+from wifimon.alerts.templates import WIB
 from wifimon.api_auth import permissions_of
 from wifimon.errors import ConfigError
+from wifimon.history.document import report_file
+from wifimon.history.formats import LABELS as LABELS_BY
+from wifimon.history.query import ReportInputError, ReportQuery, make_report, parse_period
+from wifimon.history.report import GroupBy
 
 if TYPE_CHECKING:
     from wifimon.daemon import Daemon
@@ -22,6 +29,8 @@ if TYPE_CHECKING:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DAEMON_KEY: web.AppKey[Daemon] = web.AppKey("daemon")
 ALERT_FILTERS = LABELS
+REPORT_SLOT: web.AppKey[asyncio.Semaphore] = web.AppKey("report_slot")
+GROUPINGS = set(get_args(GroupBy))
 
 
 def error(status: int, message: str) -> web.Response:
@@ -173,3 +182,46 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/api/v1/silences/{id}", expire_silence)
     app.router.add_get("/api/v1/alerts", list_alerts)
     app.router.add_post("/api/v1/alerts/{id}/ack", ack_alert)
+    app.router.add_get("/api/v1/reports/uptime", uptime_report)
+    app[REPORT_SLOT] = asyncio.Semaphore(1)
+
+
+REPORT_PARAMETERS = {"month", "from", "to", "by", "hotspot", "provider", "format", "language"}
+REPORT_TYPES = {"csv": "text/csv", "json": "application/json", "html": "text/html",
+                "pdf": "application/pdf"}  # fmt: skip
+
+
+@requires("reports:read")
+async def uptime_report(request: web.Request) -> web.Response:
+    """The uptime/SLA report of this instance's titik, as `wifimon report uptime` makes it."""
+    daemon: Daemon = request.app[DAEMON_KEY]
+    query = request.query
+    unknown = sorted(set(query) - REPORT_PARAMETERS)
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}")
+    form = query.get("format", "json")
+    language = query.get("language", daemon.config.model.reports.language)
+    by = query.get("by", "kelurahan")
+    for name, value, allowed in (("format", form, REPORT_TYPES), ("language", language, LABELS_BY),
+                                 ("by", by, GROUPINGS)):  # fmt: skip
+        if value not in allowed:
+            return error(400, f"{name} {value!r} is not one of {', '.join(sorted(allowed))}")
+    hotspots = tuple(h for value in query.getall("hotspot", []) for h in value.split(",") if h)
+    now = time.time()
+    try:
+        period = parse_period(query.get("month"), query.get("from"), query.get("to"), now)
+        wanted = ReportQuery(period, by, hotspots, query.get("provider"))  # type: ignore[arg-type]
+        async with request.app[REPORT_SLOT]:  # one report at a time: they take CPU seconds
+            body = await asyncio.to_thread(_report_file, daemon, wanted, now, form, language)
+    except ReportInputError as exc:
+        return error(400, str(exc))
+    name = f"wifimon-uptime-{datetime.fromtimestamp(period.start, WIB):%Y-%m-%d}.{form}"
+    return web.Response(body=body, content_type=REPORT_TYPES[form],
+                        charset=None if form == "pdf" else "utf-8",
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})  # fmt: skip
+
+
+def _report_file(daemon: Daemon, query: ReportQuery, now: float, form: str, language: str
+                 ) -> bytes:  # fmt: skip
+    report = make_report(daemon.config, query, now, own=daemon.state_dir)
+    return report_file(report, form, language, daemon.config.model.reports)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wifimon.alerts.templates import WIB
-from wifimon.history.formats import to_csv, to_json
-from wifimon.history.query import ReportInputError, ReportQuery, make_report
-from wifimon.history.report import Period
+from wifimon.history.document import report_file
+from wifimon.history.query import ReportInputError, ReportQuery, make_report, parse_period
 
 
 def add_parsers(sub: Any) -> None:
@@ -33,40 +30,10 @@ def add_parsers(sub: Any) -> None:
     uptime.add_argument("--provider", help="only this provider's titik")
     uptime.add_argument("--shards", type=int, metavar="N",
                         help="read the history of every `run --shard K/N` instance")  # fmt: skip
-    uptime.add_argument("--format", default="csv", choices=("csv", "json"))
+    uptime.add_argument("--format", default="csv", choices=("csv", "json", "html", "pdf"))
     uptime.add_argument("--language", choices=("id", "en"))
     uptime.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     uptime.set_defaults(func=cmd_report_uptime)
-
-
-def parse_time(text: str) -> float:
-    for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, form).replace(tzinfo=WIB).timestamp()
-        except ValueError:
-            continue
-    raise ValueError(f"{text!r} is not YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
-
-
-def period_of(args: argparse.Namespace, now: float) -> Period:
-    if args.start:
-        if not args.end:
-            raise ValueError("--from needs --to")
-        start, end = parse_time(args.start), parse_time(args.end)
-        if end <= start:
-            raise ValueError("--to must be after --from")
-        return Period(start, end)
-    if args.end:
-        raise ValueError("--to needs --from")
-    if args.month:
-        try:
-            return Period.month(args.month)
-        except ValueError:
-            raise ValueError(f"--month {args.month!r} is not YYYY-MM") from None
-    this_month = datetime.fromtimestamp(now, WIB).replace(day=1)
-    last = this_month.replace(year=this_month.year - (this_month.month == 1),
-                              month=(this_month.month - 2) % 12 + 1)  # fmt: skip
-    return Period.month(f"{last.year}-{last.month:02d}")
 
 
 def cmd_report_uptime(args: argparse.Namespace) -> int:
@@ -75,8 +42,8 @@ def cmd_report_uptime(args: argparse.Namespace) -> int:
     config = config_module.load(args.config)
     now = time.time()
     try:
-        period = period_of(args, now)
-    except ValueError as exc:
+        period = parse_period(args.month, args.start, args.end, now, prefix="--")
+    except ReportInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     query = ReportQuery(period, args.by, tuple(args.hotspot), args.provider, args.shards)
@@ -87,13 +54,10 @@ def cmd_report_uptime(args: argparse.Namespace) -> int:
         return 2
     settings = config.model.reports
     language = args.language or settings.language
-    if args.format == "json":
-        text = to_json(report)
-    else:
-        text = to_csv(report, language, settings.csv_delimiter, settings.csv_decimal)
+    data = report_file(report, args.format, language, settings)
     if args.output:
-        args.output.write_text(text, encoding="utf-8", newline="")
+        args.output.write_bytes(data)
         print(f"wrote {args.output} ({len(report.rows)} rows, sha256 {report.digest})")
     else:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
     return 0

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from wifimon.alerts.templates import WIB
-from wifimon.history.report import COLUMNS, Report
+from wifimon.history.report import COLUMNS, MBPS_BIN, Report
 
 LABELS = {
     "id": {
@@ -29,6 +29,17 @@ LABELS = {
         "title": "Laporan ketersediaan dan SLA wifimon", "period": "Periode",
         "by": "Dikelompokkan per", "generated": "Dibuat", "targets": "Target SLA",
         "digest": "SHA-256 baris data", "version": "Versi wifimon", "filters": "Saringan",
+        "total": "Semua titik", "summary": "Ringkasan", "table": "Rincian",
+        "maintenance": "Pemeliharaan yang dikecualikan", "no_maintenance": "Tidak ada.",
+        "reason": "Alasan", "author": "Oleh", "hours": "Jam", "matchers": "Cakupan",
+        "chart_availability": "Ketersediaan per kelompok (terendah dulu; garis: target)",
+        "chart_mbps": "Sebaran kecepatan terukur (garis: minimum SLA)",
+        "chart_capacity": "Jam pada kapasitas penuh (terbanyak dulu)",
+        "shown": "ditampilkan {shown} dari {total}", "no_data": "Belum ada data.",
+        "hms": "j:mm:dd", "page": "Halaman", "of": "dari",
+        "downtime": "Waktu mati", "longest": "Gangguan terlama",
+        "mttr": "Rata-rata pemulihan", "unknown": "Tidak terpantau", "maint": "Pemeliharaan",
+        "titik_ok": "{meets} dari {titik} titik memenuhi SLA",
     },
     "en": {
         "group": "Group", "titik": "Hotspots", "availability_percent": "Availability (%)",
@@ -44,6 +55,17 @@ LABELS = {
         "title": "wifimon availability and SLA report", "period": "Period", "by": "Grouped by",
         "generated": "Generated", "targets": "SLA targets", "digest": "SHA-256 of data rows",
         "version": "wifimon version", "filters": "Filters",
+        "total": "All hotspots", "summary": "Summary", "table": "Details",
+        "maintenance": "Maintenance excluded", "no_maintenance": "None.",
+        "reason": "Reason", "author": "By", "hours": "Hours", "matchers": "Scope",
+        "chart_availability": "Availability per group (lowest first; line: target)",
+        "chart_mbps": "Distribution of measured speed (line: SLA minimum)",
+        "chart_capacity": "Hours at capacity (most first)",
+        "shown": "showing {shown} of {total}", "no_data": "No data yet.",
+        "hms": "h:mm:ss", "page": "Page", "of": "of",
+        "downtime": "Downtime", "longest": "Longest outage",
+        "mttr": "Mean time to restore", "unknown": "Not monitored", "maint": "Maintenance",
+        "titik_ok": "{meets} of {titik} hotspots meet the SLA",
     },
 }  # fmt: skip
 
@@ -103,5 +125,7 @@ def to_json(report: Report) -> str:
                                        "end": when(report.period.end)},
         "by": report.by, "filters": report.filters, "targets": report.targets.model_dump(),
         "generated_at": when(report.generated_at), "wifimon_version": report.version,
-        "rows_sha256": report.digest, "rows": report.rows, "maintenance": report.maintenance,
+        "rows_sha256": report.digest, "rows": report.rows, "total": report.total,
+        "mbps_histogram": {"bin_mbps": MBPS_BIN, "counts": report.mbps_histogram},
+        "maintenance": report.maintenance,
     }, ensure_ascii=False, indent=2)  # fmt: skip

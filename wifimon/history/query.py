@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
 from wifimon.alerts.silences import SilenceStore
+from wifimon.alerts.templates import WIB
 from wifimon.config import Config
 from wifimon.errors import WifimonError
 from wifimon.history.report import GroupBy, Period, Report, SlaTargets, Source, build
@@ -19,6 +22,40 @@ from wifimon.statedir import instance_dir
 
 class ReportInputError(WifimonError):
     """The report asked for cannot be made; the message names the parameter or file."""
+
+
+def parse_time(text: str, name: str) -> float:
+    for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, form).replace(tzinfo=WIB).timestamp()
+        except ValueError:
+            continue
+    raise ReportInputError(f"{name} {text!r} is not YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+
+
+def parse_period(month: str | None, start: str | None, end: str | None, now: float,
+                 prefix: str = "") -> Period:  # fmt: skip
+    """`month`, or `from` with `to` (WIB); neither: the last calendar month. `prefix` is
+    how the caller spells its parameters in messages ("--" for the command line)."""
+    name = {k: prefix + k for k in ("month", "from", "to")}
+    if start or end:
+        if month:
+            raise ReportInputError(f"{name['month']} cannot go with {name['from']}/{name['to']}")
+        if not (start and end):
+            raise ReportInputError(f"{name['from']} and {name['to']} go together")
+        begin, after = parse_time(start, name["from"]), parse_time(end, name["to"])
+        if after <= begin:
+            raise ReportInputError(f"{name['to']} must be after {name['from']}")
+        return Period(begin, after)
+    if month:
+        try:
+            return Period.month(month)
+        except ValueError:
+            raise ReportInputError(f"{name['month']} {month!r} is not YYYY-MM") from None
+    this_month = datetime.fromtimestamp(now, WIB).replace(day=1)
+    last = this_month.replace(year=this_month.year - (this_month.month == 1),
+                              month=(this_month.month - 2) % 12 + 1)  # fmt: skip
+    return Period.month(f"{last.year}-{last.month:02d}")
 
 
 @dataclass(frozen=True)
@@ -58,17 +95,19 @@ def parts(config: Config, hotspots: Sequence[Hotspot], shards: int | None
 
 
 @contextlib.contextmanager
-def opened_sources(config: Config, hotspots: Sequence[Hotspot], shards: int | None
-                   ) -> Iterator[list[Source]]:  # fmt: skip
-    """Read-only history files, each with the titik to read from it."""
+def opened_sources(config: Config, hotspots: Sequence[Hotspot], shards: int | None,
+                   own: Path | None = None) -> Iterator[list[Source]]:  # fmt: skip
+    """Read-only history files, each with the titik to read from it (`own`: a running
+    instance's directory, for all of them)."""
     with contextlib.ExitStack() as stack:
         sources: list[Source] = []
-        for shard, owned in parts(config, hotspots, shards):
-            directory = instance_dir(config.data_dir, shard)
+        places = [(own, list(hotspots))] if own else [
+            (instance_dir(config.data_dir, shard), owned)
+            for shard, owned in parts(config, hotspots, shards)]  # fmt: skip
+        for directory, owned in places:
             if not (directory / FILENAME).exists():
                 raise ReportInputError(
-                    f"no history at {directory / FILENAME} (has the daemon"
-                    f"{' --shard ' + str(shard) if shard else ''} run?)"
+                    f"no history at {directory / FILENAME} (has the daemon run?)"
                 )
             store = HistoryStore(directory, readonly=True)
             stack.callback(store.close)
@@ -76,11 +115,12 @@ def opened_sources(config: Config, hotspots: Sequence[Hotspot], shards: int | No
         yield sources
 
 
-def make_report(config: Config, query: ReportQuery, now: float) -> Report:
+def make_report(config: Config, query: ReportQuery, now: float, own: Path | None = None
+                ) -> Report:  # fmt: skip
     """The report for `query` as of `now` (the current month stops at `now`)."""
     hotspots, filters = chosen(config, query)
     settings = config.model.reports
     targets = SlaTargets.model_validate(settings.model_dump(include=set(SlaTargets.model_fields)))
     silences = SilenceStore(config.data_dir).load()
-    with opened_sources(config, hotspots, query.shards) as sources:
+    with opened_sources(config, hotspots, query.shards, own) as sources:
         return build(sources, silences, query.period, query.by, targets, filters, now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from wifimon.history.store import HistoryStore
 from wifimon.history.uptime import Tally, merge, tally
 from wifimon.inventory import Hotspot
 
+MBPS_BIN, MBPS_BINS = 10, 15  # the Mbps distribution: 0-10, ..., 140-150, 150 and more
 GroupBy = Literal["hotspot", "kelurahan", "kecamatan", "kota", "provider"]
 COLUMNS = (
     "group",
@@ -94,6 +95,9 @@ class Report:
     generated_at: float
     rows: list[dict[str, Any]]
     maintenance: list[dict[str, Any]]
+    mbps_histogram: list[int] = field(default_factory=list)  # counts per MBPS_BIN, last: more
+    total: dict[str, Any] | None = None  # every titik pooled (not a data row: not in digest)
+    min_mbps: float | None = None  # the SLA minimum, when every titik has the same one
     version: str = __version__
 
     @property
@@ -172,7 +176,19 @@ def build(
     listed = [{"id": s.id, "matchers": s.matchers, "author": s.author, "reason": s.reason,
                "hours": round(sum(b - a for a, b in s.windows(start, end)) / 3600, 2)}
               for s in applied]  # fmt: skip
-    return Report(period, by, filters or {}, targets, now, rows, listed)
+    histogram = mbps_histogram(m for t in figures.values() for m in t.mbps)
+    total = row("*", list(figures.values()), targets) if figures else None
+    minimums = {t.hotspot.sla.min_mbps for t in figures.values()}
+    return Report(period, by, filters or {}, targets, now, rows, listed, histogram, total,
+                  minimums.pop() if len(minimums) == 1 else None)  # fmt: skip
+
+
+def mbps_histogram(values: Iterable[float]) -> list[int]:
+    """Measured Mbps counted per MBPS_BIN-wide bin up to MBPS_BINS bins, then one for more."""
+    counts = [0] * (MBPS_BINS + 1)
+    for value in values:
+        counts[min(int(value // MBPS_BIN), MBPS_BINS)] += 1
+    return counts
 
 
 def _percent(value: float | None) -> float | None:
