@@ -4,6 +4,7 @@ Used by the report benchmark (9,000 titik) and by the document tests (a few hund
 
 from __future__ import annotations
 
+import bisect
 import random
 import sqlite3
 from pathlib import Path
@@ -47,20 +48,26 @@ def fill(store: HistoryStore, titik: list[Hotspot], period: Period, seed: int = 
     counts = {"status": 0, "probes": 0, "hours": 0, "reboots": 0}
     for run_start, run_end in runs:
         run_id = store.start_run(run_start)
-        for first in range(0, len(titik), 500):  # one transaction per 500 titik
-            chunk = titik[first : first + 500]
-            batch = Batch(run_id, run_end, *_events(rng, chunk, run_start, run_end,
-                                                    probe_every_hours))  # fmt: skip
-            store.write(batch)
-            counts["status"] += len(batch.status)
-            counts["probes"] += len(batch.probes)
-            counts["reboots"] += len(batch.reboots)
+        status, probes, reboots = _events(rng, titik, run_start, run_end, probe_every_hours)
+        counts["status"] += len(status)
+        counts["probes"] += len(probes)
+        counts["reboots"] += len(reboots)
+        kinds = [(rows, [row[at] for row in rows]) for rows, at in
+                 ((status, 1), (probes, 1), (reboots, 2))]  # fmt: skip
+        day = run_start
+        while day < run_end:  # in time order, a day per transaction, as the daemon writes
+            until = min(day + 86400, run_end)
+            some_status, some_probes, some_reboots = (
+                rows[bisect.bisect_left(times, day) : bisect.bisect_left(times, until)]
+                for rows, times in kinds)  # fmt: skip
+            store.write(Batch(run_id, until, some_status, some_probes, (), some_reboots))
+            day = until
     counts["hours"] = _hours(store, rng, titik, start, end)
     return counts
 
 
 def _events(rng: random.Random, titik: list[Hotspot], start: float, end: float,
-            every_hours: float) -> tuple[list, list, list, list]:  # type: ignore[type-arg]  # fmt: skip
+            every_hours: float) -> tuple[list, list, list]:  # type: ignore[type-arg]  # fmt: skip
     status, probes, reboots = [], [], []
     for hotspot in titik:
         status.append((hotspot.id, start, "up"))
@@ -69,7 +76,6 @@ def _events(rng: random.Random, titik: list[Hotspot], start: float, end: float,
             down_at = rng.uniform(start, end - 7200)
             status += [(hotspot.id, down_at, "down"),
                        (hotspot.id, down_at + rng.uniform(120, 7200), "up")]  # fmt: skip
-        status.sort(key=lambda s: (s[0], s[1]))
         t = start + rng.uniform(0, every_hours * 3600)
         while t < end:
             ok = rng.random() > 0.02
@@ -79,7 +85,10 @@ def _events(rng: random.Random, titik: list[Hotspot], start: float, end: float,
         if weak and rng.random() < 0.5:
             reboots += [(f"{hotspot.id}-a", hotspot.id, rng.uniform(start, end))
                         for _ in range(rng.randint(1, 5))]  # fmt: skip
-    return status, probes, [], reboots
+    status.sort(key=lambda s: s[1])
+    probes.sort(key=lambda p: p[1])
+    reboots.sort(key=lambda r: r[2])
+    return status, probes, reboots
 
 
 def _hours(store: HistoryStore, rng: random.Random, titik: list[Hotspot], start: float,

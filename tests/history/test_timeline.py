@@ -8,12 +8,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wifimon.alerts.silences import Silence
 from wifimon.alerts.templates import WIB
 from wifimon.history.formats import to_csv, to_json
-from wifimon.history.report import Period, build, rows_digest
+from wifimon.history.report import Period, build, mbps_histogram, rows_digest
 from wifimon.history.store import HistoryStore
 from wifimon.history.writer import Pending
 from wifimon.inventory import Hotspot
@@ -174,3 +175,10 @@ def test_csv_and_json_state_their_period_and_digest(history: tuple[HistoryStore,
     assert data["maintenance"] == [{"id": "m1", "matchers": {"hotspot": "A"},
                                     "author": "Diskominfo", "reason": "pemeliharaan listrik PLN",
                                     "hours": 2.0}]  # fmt: skip
+
+
+def test_mbps_histogram_counts_each_value_in_its_bin() -> None:
+    values = [0.0, 9.99, 10.0, 49.9, 50.0, 149.9, 150.0, 900.0]
+    counts = mbps_histogram(np.array(values))
+    assert counts[0] == 2 and counts[1] == 1 and counts[4] == 1 and counts[5] == 1
+    assert counts[14] == 1 and counts[15] == 2 and sum(counts) == len(values)

@@ -8,7 +8,6 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from wifimon.history import charts
 from wifimon.history.formats import LABELS, metadata, to_csv, to_json
 from wifimon.history.report import COLUMNS, Report
 from wifimon.history.settings import ReportSettings
@@ -65,6 +64,8 @@ def header(column: str, language: str) -> str:
 
 def html_report(report: Report, language: str = "id") -> str:
     """A self-contained HTML page (inline CSS and SVG charts)."""
+    from wifimon.history import charts  # matplotlib: loaded only when a page is drawn
+
     words = LABELS[language]
     figures = {
         "chart_availability": charts.availability(

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from wifimon import __version__
@@ -76,7 +78,7 @@ class Period:
 class TitikFigures:
     hotspot: Hotspot
     tally: Tally
-    mbps: list[float] = field(default_factory=list)
+    mbps: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))  # sorted
     probes: int = 0
     probes_meeting: int = 0
     samples: int = 0
@@ -123,22 +125,26 @@ def maintenance_windows(silences: Sequence[Silence], hotspot: Hotspot, period: P
 def titik_figures(store: HistoryStore, hotspots: Sequence[Hotspot], silences: Sequence[Silence],
                   period: Period, start: float, end: float) -> dict[str, TitikFigures]:  # fmt: skip
     """Each titik's figures from one history file (whose runs say when it was watched)."""
-    runs = store.runs(start, end)
-    transitions = store.transitions([h.id for h in hotspots], start, end)
+    with ThreadPoolExecutor(3) as pool:  # SQLite works outside the GIL: read side by side
+        halves = [pool.submit(_read, store, "probes", a, b)
+                  for a, b in ((start, (start + end) / 2), ((start + end) / 2, end))]  # fmt: skip
+        users = pool.submit(_read, store, "users", start, end)
+        runs = store.runs(start, end)
+        transitions = store.transitions([h.id for h in hotspots], start, end)
+        probes = _joined([half.result() for half in halves])
     figures: dict[str, TitikFigures] = {}
     for hotspot in hotspots:
         works = maintenance_windows(silences, hotspot, period)
         counted = tally(transitions.get(hotspot.id, []), runs, works, start, end)
         figures[hotspot.id] = TitikFigures(hotspot, counted)
-    for hotspot_id, _at, ok, mbps in store.probes(start, end):
+    for hotspot_id, count, mbps in probes:
         titik = figures.get(hotspot_id)
         if titik is None:
             continue
-        titik.probes += 1
-        if ok and mbps is not None:
-            titik.mbps.append(mbps)
-            titik.probes_meeting += mbps >= titik.hotspot.sla.min_mbps
-    for hotspot_id, samples, total, peak, at_capacity in store.users(start, end):
+        minimum = titik.hotspot.sla.min_mbps
+        titik.probes, titik.mbps = count, np.sort(np.asarray(mbps, dtype=np.float64))
+        titik.probes_meeting = len(mbps) - int(np.searchsorted(titik.mbps, minimum))
+    for hotspot_id, samples, total, peak, at_capacity in users.result():
         if hotspot_id in figures:
             titik = figures[hotspot_id]
             titik.samples, titik.users_total = samples, total
@@ -147,6 +153,25 @@ def titik_figures(store: HistoryStore, hotspots: Sequence[Hotspot], silences: Se
         if hotspot_id in figures:
             figures[hotspot_id].reboots = count
     return figures
+
+
+def _read(store: HistoryStore, what: str, start: float, end: float) -> Any:
+    """One read on a connection of its own (the store's own serialises its callers)."""
+    reader = HistoryStore(store.path.parent, readonly=True)
+    try:
+        return getattr(reader, what)(start, end)
+    finally:
+        reader.close()
+
+
+def _joined(parts: list[list[tuple[str, int, list[float]]]]) -> list[tuple[str, int, list[float]]]:
+    """Per-titik probe counts and values of consecutive spans, added up."""
+    total: dict[str, tuple[int, list[float]]] = {}
+    for part in parts:
+        for hotspot, count, values in part:
+            before = total.get(hotspot, (0, []))
+            total[hotspot] = (before[0] + count, before[1] + values)
+    return [(hotspot, count, values) for hotspot, (count, values) in total.items()]
 
 
 Source = tuple[HistoryStore, Sequence[Hotspot]]  # a history file and the titik read from it
@@ -176,19 +201,18 @@ def build(
     listed = [{"id": s.id, "matchers": s.matchers, "author": s.author, "reason": s.reason,
                "hours": round(sum(b - a for a, b in s.windows(start, end)) / 3600, 2)}
               for s in applied]  # fmt: skip
-    histogram = mbps_histogram(m for t in figures.values() for m in t.mbps)
+    histogram = mbps_histogram(np.concatenate([np.empty(0), *(t.mbps for t in figures.values())]))
     total = row("*", list(figures.values()), targets) if figures else None
     minimums = {t.hotspot.sla.min_mbps for t in figures.values()}
     return Report(period, by, filters or {}, targets, now, rows, listed, histogram, total,
                   minimums.pop() if len(minimums) == 1 else None)  # fmt: skip
 
 
-def mbps_histogram(values: Iterable[float]) -> list[int]:
+def mbps_histogram(values: NDArray[np.float64]) -> list[int]:
     """Measured Mbps counted per MBPS_BIN-wide bin up to MBPS_BINS bins, then one for more."""
-    counts = [0] * (MBPS_BINS + 1)
-    for value in values:
-        counts[min(int(value // MBPS_BIN), MBPS_BINS)] += 1
-    return counts
+    edges = [*(MBPS_BIN * k for k in range(MBPS_BINS + 1)), np.inf]
+    counts, _ = np.histogram(values, bins=edges)
+    return [int(c) for c in counts]
 
 
 def _percent(value: float | None) -> float | None:
@@ -202,7 +226,7 @@ def row(key: str, members: list[TitikFigures], targets: SlaTargets) -> dict[str,
         for name in ("up", "down", "unknown", "maintenance"):
             setattr(pooled, name, getattr(pooled, name) + getattr(titik.tally, name))
         pooled.outages += titik.tally.outages
-    mbps = sorted(m for t in members for m in t.mbps)
+    mbps = np.concatenate([np.empty(0), *(t.mbps for t in members)])
     probes = sum(t.probes for t in members)
     meeting = sum(t.probes_meeting for t in members)
     samples = sum(t.samples for t in members)
@@ -222,8 +246,8 @@ def row(key: str, members: list[TitikFigures], targets: SlaTargets) -> dict[str,
         "maintenance_seconds": round(pooled.maintenance, 3),
         "probes": probes,
         "probes_meeting_min_percent": _percent(meeting / probes) if probes else None,
-        "median_mbps": round(statistics.median(mbps), 2) if mbps else None,
-        "p10_mbps": round(_p10(mbps), 2) if mbps else None,
+        "median_mbps": round(float(np.median(mbps)), 2) if mbps.size else None,
+        "p10_mbps": round(float(np.percentile(mbps, 10)), 2) if mbps.size else None,
         "avg_users": round(sum(t.users_total for t in members) / samples, 2) if samples else None,
         "peak_users": max(peaks) if peaks else None,
         "hours_at_capacity": round(sum(t.minutes_at_capacity for t in members) / 60, 2),
@@ -231,12 +255,6 @@ def row(key: str, members: list[TitikFigures], targets: SlaTargets) -> dict[str,
         "titik_meeting_sla": sum(v == "meets" for v in verdicts),
         "verdict": verdict(pooled, probes, meeting, targets) if len(members) > 1 else verdicts[0],
     }  # fmt: skip
-
-
-def _p10(values: list[float]) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=10, method="inclusive")[0]
 
 
 def verdict(counted: Tally, probes: int, meeting: int, targets: SlaTargets) -> str:

@@ -168,9 +168,17 @@ class HistoryStore:
                 out[hotspot].append((at, status))
         return out
 
-    def probes(self, start: float, end: float) -> list[tuple[str, float, bool, float | None]]:
-        return self._rows("SELECT hotspot, at, ok, mbps FROM probes WHERE at >= ? AND at < ? "
-                          "AND kind IN ('http', 'iperf3') ORDER BY at", (start, end))  # fmt: skip
+    def probes(self, start: float, end: float) -> list[tuple[str, int, list[float]]]:
+        """Per titik: throughput probes run, and the Mbps of those that succeeded.
+
+        The values travel as one text per titik (exact: 17 significant digits): a month of
+        millions of probes is read in a fraction of the time one row per probe takes."""
+        rows = self._rows(
+            "SELECT hotspot, COUNT(*), group_concat(CASE WHEN ok AND mbps IS NOT NULL "
+            "THEN printf('%.17g', mbps) END) FROM probes WHERE at >= ? AND at < ? "
+            "AND kind IN ('http', 'iperf3') GROUP BY hotspot", (start, end))  # fmt: skip
+        return [(hotspot, count, list(map(float, values.split(","))) if values else [])
+                for hotspot, count, values in rows]  # fmt: skip
 
     def users(self, start: float, end: float) -> list[tuple[str, int, int, int, int]]:
         """Per titik: samples, total users, peak, minutes at capacity (whole hours)."""
