@@ -14,7 +14,7 @@ import yaml
 from wifimon.history.report import Period
 from wifimon.history.store import Batch, HistoryStore
 from wifimon.inventory import Hotspot, Inventory
-from wifimon.inventory_io import to_yaml
+from wifimon.inventory_io import to_csv, to_yaml
 
 KELURAHAN = ["Galur", "Tanah Tinggi", "Kampung Rawa", "Johar Baru", "Cempaka Putih Timur",
              "Rawasari", "Utan Kayu Selatan", "Pisangan Baru", "Cilincing", "Kalibaru",
@@ -113,13 +113,15 @@ def _hours(store: HistoryStore, rng: random.Random, titik: list[Hotspot], start:
     return len(titik) * (last - first)
 
 
-def write_config(directory: Path, titik: list[Hotspot]) -> Path:
-    """A config whose inventory is `titik` and whose data_dir is directory/data."""
-    (directory / "inventory.yaml").write_text(to_yaml(Inventory(hotspots=titik)), encoding="utf-8")
+def write_config(directory: Path, titik: list[Hotspot], form: str = "yaml") -> Path:
+    """A config whose inventory (YAML or CSV) is `titik`, with data_dir directory/data."""
+    inventory = Inventory(hotspots=titik)
+    text = to_yaml(inventory) if form == "yaml" else to_csv(inventory, ";")
+    (directory / f"inventory.{form}").write_text(text, encoding="utf-8")
     (directory / "community").write_text("synthetic\n", encoding="utf-8")
     config = {"daemon": {"data_dir": "data"}, "secrets": {"c": {"file": "community"}},
               "snmp_credentials": {"c": {"version": "2c", "community": "c"}},
-              "inventory": ["inventory.yaml"]}  # fmt: skip
+              "inventory": [f"inventory.{form}"]}  # fmt: skip
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

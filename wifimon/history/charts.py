@@ -1,6 +1,6 @@
 """The report's charts as SVG images (matplotlib, no global pyplot state): availability by
-group, the distribution of measured Mbps, hours at capacity. Vector graphics print sharply
-in the HTML and the PDF."""
+group, the distribution of measured Mbps, hours at capacity. Vector graphics print sharply,
+and their labels stay text, so a titik or kelurahan can be searched for in the PDF."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from wifimon.history.report import MBPS_BIN, MBPS_BINS
 
 COLOURS = {"meets": "#2e7d32", "fails": "#c62828", "insufficient_data": "#9e9e9e"}
 MAX_BARS = 25  # more groups than this: the chart shows the lowest (or highest) ones
-rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "wifimon", "font.size": 8,
+rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "wifimon", "font.size": 8,
                  "font.family": "DejaVu Sans"})  # fmt: skip
 
 
