@@ -320,6 +320,8 @@ class Daemon:
             self.journal.append(events)
         except OSError as exc:
             log.error("alert journal not written path=%s error=%s", self.journal.path, exc)
+        self.history_writer.pending.alert_events(events)
+        self.history_writer.pending.silences(self._silence_list, now)
         self._marks = marks
 
     async def _send_notifications(self) -> None:
@@ -340,6 +342,9 @@ class Daemon:
 
     def _count_delivery(self, delivery: Delivery, result: str, reason: str | None) -> None:
         self.self_metrics.notifications.labels(delivery.channel, result, reason or "").inc()
+        self.history_writer.pending.delivery(time.time(), delivery.key, delivery.channel,
+                                             delivery.recipient, result, reason,
+                                             delivery.subject)  # fmt: skip
         if result == "sent":
             latency = max(0.0, time.time() - delivery.created_at)
             self.self_metrics.notification_latency.labels(delivery.channel).observe(latency)

@@ -1,4 +1,5 @@
-"""The history store: migration from schema version 1, retention, batches all-or-nothing."""
+"""The history store: migrations from schema versions 1 and 2, retention, batches
+all-or-nothing, and the alert log and silences it keeps."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def test_a_version_1_file_is_migrated_with_its_rows(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = HistoryStore(tmp_path)
-    assert store.version == 2
+    assert store.version == 3
     assert store.last_status() == {"A": (1.0, "up")}
     assert sorted(store.users(600 * 60, 662 * 60)) == [("A", 3, 45, 30, 0)]  # rolled up
 
@@ -70,3 +71,47 @@ def test_weekly_maintenance_across_midnight_gives_its_windows_in_wib() -> None:
     # Sundays in November 2026: the 1st, 8th; a window from Sunday 23:00 to Monday 03:00
     assert weekly.windows(at(1, 0), at(10, 0)) == [(at(1, 23), at(2, 3)), (at(8, 23), at(9, 3))]
     assert weekly.windows(at(2, 1), at(2, 2)) == [(at(2, 1), at(2, 2))]  # clipped
+
+
+def test_a_version_2_file_gains_the_alert_log_and_keeps_its_rows(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "history.sqlite")
+    db.executescript(f"BEGIN;{MIGRATIONS[0]}{MIGRATIONS[1]}PRAGMA user_version=2;COMMIT;")
+    db.execute("INSERT INTO status VALUES ('A', 1.0, 'down')")
+    db.commit()
+    db.close()
+    store = HistoryStore(tmp_path)
+    assert store.version == 3
+    assert store.last_status() == {"A": (1.0, "down")}
+    run = store.start_run(2.0)
+    store.write(Batch(run, 3.0, alert_events=[(2.5, "TitikMati:A", "firing", "{}")],
+                      deliveries=[(2.6, "TitikMati:A:1", "telegram", "-100", "sent", None,
+                                   "Titik A mati")]))  # fmt: skip
+    assert store.alert_events(0, 10) == [(2.5, "TitikMati:A", "firing", "{}")]
+    assert store.deliveries(0, 10) == [(2.6, "TitikMati:A:1", "telegram", "-100", "sent", None,
+                                        "Titik A mati")]  # fmt: skip
+
+
+def test_the_alert_log_is_kept_as_long_as_events_and_silences_for_good(tmp_path: Path) -> None:
+    from wifimon.alerts.silences import Silence
+    from wifimon.history.writer import Pending
+
+    store = HistoryStore(tmp_path)
+    run = store.start_run(0.0)
+    pending = Pending(60.0, 150.0)
+    fired = {"at": 1 * DAY, "alert": "TitikMati:A", "event": "firing", "labels": {"hotspot": "A"}}
+    pending.alert_events([fired, {"at": 790 * DAY, "alert": "TitikMati:A", "event": "resolved"}])
+    pending.delivery(1 * DAY, "k1", "email", "rw05@example.org", "failed", "bad_address", "s")
+    work = Silence(id="s1", matchers={"hotspot": "A"}, author="noc", reason="PLN",
+                   maintenance=True, starts_at=DAY, ends_at=2 * DAY, created_at=DAY)  # fmt: skip
+    pending.silences([work], DAY)
+    pending.silences([work], 2 * DAY)  # unchanged: not written again
+    batch = pending.take(run, 790 * DAY)
+    assert len(batch.silences) == 1
+    store.write(batch)
+    assert store.alert_events(0, DAY + 1) == [
+        (DAY, "TitikMati:A", "firing", '{"labels": {"hotspot": "A"}}')
+    ]
+    removed = store.retain(800 * DAY, minutes_days=35, hours_days=730, events_days=730)
+    assert removed["alert_events"] == 1 and removed["deliveries"] == 1
+    assert [e[2] for e in store.alert_events(0, 900 * DAY)] == ["resolved"]
+    assert [Silence.model_validate_json(t) for t in store.silences()] == [work]

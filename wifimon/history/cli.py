@@ -8,8 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wifimon.history import alertlog
 from wifimon.history.document import report_file
-from wifimon.history.query import ReportInputError, ReportQuery, make_report, parse_period
+from wifimon.history.query import (
+    ReportInputError,
+    ReportQuery,
+    make_report,
+    opened_sources,
+    parse_period,
+)
 
 
 def add_parsers(sub: Any) -> None:
@@ -34,6 +41,19 @@ def add_parsers(sub: Any) -> None:
     uptime.add_argument("--language", choices=("id", "en"))
     uptime.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     uptime.set_defaults(func=cmd_report_uptime)
+    alerts = report_sub.add_parser(
+        "alerts", help="alert events and message deliveries over a period, from the history"
+    )
+    alerts.add_argument("--config", required=True, type=Path)
+    span = alerts.add_mutually_exclusive_group()
+    span.add_argument("--month", help="YYYY-MM, a calendar month in WIB (default: last month)")
+    span.add_argument("--from", dest="start", help="YYYY-MM-DD or 'YYYY-MM-DD HH:MM' (WIB)")
+    alerts.add_argument("--to", dest="end", help="end of --from's period, exclusive")
+    alerts.add_argument("--shards", type=int, metavar="N",
+                        help="read the history of every `run --shard K/N` instance")  # fmt: skip
+    alerts.add_argument("--format", default="csv", choices=("csv", "json"))
+    alerts.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    alerts.set_defaults(func=cmd_report_alerts)
 
 
 def cmd_report_uptime(args: argparse.Namespace) -> int:
@@ -60,4 +80,27 @@ def cmd_report_uptime(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({len(report.rows)} rows, sha256 {report.digest})")
     else:
         sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_report_alerts(args: argparse.Namespace) -> int:
+    from wifimon import config as config_module
+
+    config = config_module.load(args.config)
+    try:
+        period = parse_period(args.month, args.start, args.end, time.time(), prefix="--")
+        with opened_sources(config, [], args.shards) as sources:
+            rows = alertlog.entries([store for store, _ in sources], period)
+    except ReportInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        text = alertlog.to_json(rows, period)
+    else:
+        text = alertlog.to_csv(rows, config.model.reports.csv_delimiter)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8", newline="")
+        print(f"wrote {args.output} ({len(rows)} entries)")
+    else:
+        sys.stdout.write(text)
     return 0

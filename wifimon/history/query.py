@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from wifimon.alerts.silences import SilenceStore
+from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.templates import WIB
 from wifimon.config import Config
 from wifimon.errors import WifimonError
@@ -121,6 +121,16 @@ def make_report(config: Config, query: ReportQuery, now: float, own: Path | None
     hotspots, filters = chosen(config, query)
     settings = config.model.reports
     targets = SlaTargets.model_validate(settings.model_dump(include=set(SlaTargets.model_fields)))
-    silences = SilenceStore(config.data_dir).load()
+    live = SilenceStore(config.data_dir).load()
     with opened_sources(config, hotspots, query.shards, own) as sources:
+        silences = known_silences(live, [store for store, _ in sources])
         return build(sources, silences, query.period, query.by, targets, filters, now)
+
+
+def known_silences(live: Sequence[Silence], stores: Sequence[HistoryStore]) -> list[Silence]:
+    """Today's silences and those the history kept (expired and removed ones included);
+    the live version wins when both have one."""
+    known = {s.id: s for store in stores
+             for s in (Silence.model_validate_json(text) for text in store.silences())}  # fmt: skip
+    known.update({s.id: s for s in live})
+    return sorted(known.values(), key=lambda s: s.id)

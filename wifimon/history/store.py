@@ -19,7 +19,7 @@ from typing import Any
 from wifimon.sqlitefile import open_database
 
 FILENAME = "history.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {  # version N -> N + 1; version 0 is an empty file
     0: """
 CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at REAL NOT NULL, seen_at REAL NOT NULL);
@@ -43,6 +43,16 @@ INSERT INTO clients_hour
     SELECT hotspot, minute / 60, COUNT(*), SUM(clients), MAX(clients), 0
     FROM clients_minute GROUP BY hotspot, minute / 60;
 """,
+    2: """
+CREATE TABLE alert_events (at REAL NOT NULL, alert TEXT NOT NULL, event TEXT NOT NULL,
+                           detail TEXT NOT NULL);
+CREATE INDEX alert_events_by_time ON alert_events (at);
+CREATE TABLE deliveries (at REAL NOT NULL, key TEXT NOT NULL, channel TEXT NOT NULL,
+                         recipient TEXT NOT NULL, result TEXT NOT NULL, reason TEXT,
+                         subject TEXT NOT NULL);
+CREATE INDEX deliveries_by_time ON deliveries (at);
+CREATE TABLE silences (id TEXT PRIMARY KEY, saved_at REAL NOT NULL, silence TEXT NOT NULL);
+""",
 }
 
 
@@ -56,6 +66,10 @@ class Batch:
     probes: Sequence[tuple[str, float, str, bool, float | None]] = ()  # hotspot, at, kind, ok, mbps
     minutes: Sequence[tuple[str, int, int, int]] = ()  # hotspot, minute, clients, capacity
     reboots: Sequence[tuple[str, str, float]] = ()  # ap, hotspot, at
+    alert_events: Sequence[tuple[float, str, str, str]] = ()  # at, alert, event, detail JSON
+    # at, key, channel, recipient, result (sent|retry|failed), reason, subject
+    deliveries: Sequence[tuple[float, str, str, str, str, str | None, str]] = ()
+    silences: Sequence[tuple[str, float, str]] = ()  # id, saved at, the silence as JSON
 
 
 class HistoryStore:
@@ -99,6 +113,10 @@ class HistoryStore:
                 db.executemany("INSERT INTO status VALUES (?, ?, ?)", batch.status)
                 db.executemany("INSERT INTO probes VALUES (?, ?, ?, ?, ?)", batch.probes)
                 db.executemany("INSERT INTO reboots VALUES (?, ?, ?)", batch.reboots)
+                db.executemany("INSERT INTO alert_events VALUES (?, ?, ?, ?)", batch.alert_events)
+                db.executemany("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               batch.deliveries)  # fmt: skip
+                db.executemany("INSERT OR REPLACE INTO silences VALUES (?, ?, ?)", batch.silences)
                 self._write_minutes(batch.minutes)
                 db.execute("COMMIT")
             except BaseException:
@@ -136,6 +154,8 @@ class HistoryStore:
                 ("clients_hour", "hour < ?", hour_cut),
                 ("probes", "at < ?", event_cut),
                 ("reboots", "at < ?", event_cut),
+                ("alert_events", "at < ?", event_cut),
+                ("deliveries", "at < ?", event_cut),
                 ("runs", "seen_at < ?", event_cut),
             ):
                 removed[table] = self._db.execute(f"DELETE FROM {table} WHERE {where}",
@@ -190,6 +210,22 @@ class HistoryStore:
     def reboots(self, start: float, end: float) -> list[tuple[str, int]]:
         return self._rows("SELECT hotspot, COUNT(*) FROM reboots WHERE at >= ? AND at < ? "
                           "GROUP BY hotspot", (start, end))  # fmt: skip
+
+    def alert_events(self, start: float, end: float) -> list[tuple[float, str, str, str]]:
+        """(at, alert, event, detail JSON) in time order."""
+        return self._rows("SELECT at, alert, event, detail FROM alert_events WHERE at >= ? "
+                          "AND at < ? ORDER BY at, rowid", (start, end))  # fmt: skip
+
+    def deliveries(self, start: float, end: float
+                   ) -> list[tuple[float, str, str, str, str, str | None, str]]:  # fmt: skip
+        """(at, key, channel, recipient, result, reason, subject) in time order."""
+        return self._rows("SELECT at, key, channel, recipient, result, reason, subject FROM "
+                          "deliveries WHERE at >= ? AND at < ? ORDER BY at, rowid",
+                          (start, end))  # fmt: skip
+
+    def silences(self) -> list[str]:
+        """Every silence ever saved, newest version of each, as JSON."""
+        return [row[0] for row in self._rows("SELECT silence FROM silences ORDER BY id", ())]
 
     def _rows(self, query: str, values: tuple[object, ...]) -> list[Any]:
         with self._lock:

@@ -1,5 +1,8 @@
 """The one writer of the history store: the daemon hands it observations (never blocking),
-it turns them into rows and commits them in batches from a worker thread.
+it turns them into rows and commits them in batches from a worker thread. Besides the
+measurements it keeps what the alert journal records, every delivery attempt's outcome, and
+each version of every silence (maintenance windows stay on record after they leave
+silences.json).
 
 Status is kept as transitions: a row when a titik's status changes, and `unknown` when its
 polls stop for longer than `max_gap_seconds` (the row is dated one poll interval after the
@@ -11,10 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from wifimon.alerts.silences import Silence
 from wifimon.history.settings import HistorySettings
 from wifimon.history.store import Batch, HistoryStore
 
@@ -42,6 +49,12 @@ class Pending:
     probes: list[tuple[str, float, str, bool, float | None]] = field(default_factory=list)
     minutes: list[tuple[str, int, int, int]] = field(default_factory=list)
     reboots: list[tuple[str, str, float]] = field(default_factory=list)
+    events: list[tuple[float, str, str, str]] = field(default_factory=list)
+    deliveries: list[tuple[float, str, str, str, str, str | None, str]] = field(
+        default_factory=list
+    )
+    silence_rows: list[tuple[str, float, str]] = field(default_factory=list)
+    _silences_seen: dict[str, str] = field(default_factory=dict)
 
     def resume(self, last: dict[str, tuple[float, str]]) -> None:
         """Continue from the statuses the store holds (no repeated transition on restart)."""
@@ -78,6 +91,26 @@ class Pending:
     def reboot(self, ap: str, hotspot: str, at: float) -> None:
         self.reboots.append((ap, hotspot, at))
 
+    def alert_events(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """The journal's events of one rules cycle (transitions, silences, decisions)."""
+        for event in events:
+            detail = {k: v for k, v in event.items() if k not in ("at", "alert", "event")}
+            text = json.dumps(detail, sort_keys=True, ensure_ascii=False)
+            self.events.append((float(event["at"]), str(event["alert"]), str(event["event"]), text))
+
+    def delivery(self, at: float, key: str, channel: str, recipient: str, result: str,
+                 reason: str | None, subject: str) -> None:  # fmt: skip
+        self.deliveries.append((at, key, channel, recipient, result, reason, subject))
+
+    def silences(self, silences: Iterable[Silence], now: float) -> None:
+        """Silences that are new or changed since the last call (kept after they expire and
+        leave silences.json, for the reports of their months)."""
+        for silence in silences:
+            text = silence.model_dump_json()
+            if self._silences_seen.get(silence.id) != text:
+                self._silences_seen[silence.id] = text
+                self.silence_rows.append((silence.id, now, text))
+
     def take(self, run_id: int, now: float, final: bool = False) -> Batch:
         """Everything gathered, as one batch; `final` also ends the current minutes."""
         if final:
@@ -85,8 +118,10 @@ class Pending:
                 if titik.minute is not None:
                     self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
                     titik.minute = None
-        batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots)
+        batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots,
+                      self.events, self.deliveries, self.silence_rows)  # fmt: skip
         self.status, self.probes, self.minutes, self.reboots = [], [], [], []
+        self.events, self.deliveries, self.silence_rows = [], [], []
         return batch
 
 
