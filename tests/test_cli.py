@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,8 @@ def test_demo_runs_and_shows_the_status_table() -> None:
     assert len(rows) >= 10
     assert any("Cipinang Besar Utara" in r and "hidup" in r for r in rows)
     assert any("Citangkil" in r for r in rows)
+    reported = result.stderr.split("uptime report of this run: ")[1].split(" and .pdf")[0]
+    page = Path(reported).read_text(encoding="utf-8")
+    assert "jt-crc-04" in page and "Laporan ketersediaan" in page
+    assert Path(reported).with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    shutil.rmtree(Path(reported).parent)

@@ -52,6 +52,7 @@ from wifimon.statedir import InstanceLock, instance_dir
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 5.0
+JOB_CANCEL_SECONDS = 2.0  # how long stopping waits for cancelled polls and probes to end
 
 
 def make_client(kind: str) -> SnmpClient:
@@ -143,6 +144,7 @@ class Daemon:
         )
         self.started = False
         self._stopping = asyncio.Event()
+        self._jobs: set[asyncio.Task[object]] = set()  # scheduled polls and probes running now
         self._reload_lock = asyncio.Lock()
         self._state_body: bytes | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -257,11 +259,16 @@ class Daemon:
         """A job that ends quietly when shutdown cancels it mid-run (no scheduler traceback)."""
 
         async def run(key: str, first_run: float) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._jobs.add(task)
             try:
                 await job(key, first_run)
             except asyncio.CancelledError:
                 if not self._stopping.is_set():
                     raise
+            finally:
+                self._jobs.discard(task)
 
         return run
 
@@ -505,6 +512,7 @@ class Daemon:
         """Stop scheduling, let running polls end briefly, close SNMP."""
         self.scheduler.shutdown()
         self._stopping.set()
+        await self._cancel_jobs()
         for task in (self._refresher, self._sender_task):
             if task is not None:
                 task.cancel()
@@ -516,6 +524,15 @@ class Daemon:
         await self.client.close()
         self.instance_lock.release()
         log.info("stopped")
+
+    async def _cancel_jobs(self) -> None:
+        """Polls and probes still running end now (their sockets and streams closed), so
+        none is left behind when the loop closes."""
+        running = list(self._jobs)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=JOB_CANCEL_SECONDS)
 
     def request_stop(self) -> None:
         self._stopping.set()

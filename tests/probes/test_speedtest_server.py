@@ -34,3 +34,21 @@ async def test_bad_pace_is_a_client_error(server_url: str) -> None:
     )
     assert not result.ok and result.reason == "http_status"
     assert "HTTP 400" in (result.error or "")
+
+
+async def test_a_cancelled_probe_leaves_no_stream_running(server_url: str) -> None:
+    """The daemon cancels probes in flight when it stops: their streams must end with them."""
+    import asyncio
+
+    def streams() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks()
+                if getattr(t.get_coro(), "__name__", "") == "_download_stream"]  # fmt: skip
+
+    settings = ThroughputSettings(streams=3, warmup_seconds=0, duration_seconds=30)
+    probe = asyncio.create_task(http_throughput(f"{server_url}?mbps=5", settings))
+    await asyncio.sleep(0.5)  # streams are downloading
+    assert len(streams()) == 3
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    assert streams() == []

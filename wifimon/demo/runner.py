@@ -7,14 +7,19 @@ import contextlib
 import signal
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
+from wifimon import config as config_module
 from wifimon.daemon import Daemon
 from wifimon.demo.fleet import FLEET, community_of, write_fleet
 from wifimon.demo.simulator import Simulator, free_udp_port
+from wifimon.history.document import report_file
+from wifimon.history.query import ReportQuery, make_report
+from wifimon.history.report import Period
 from wifimon.probes.speedtest_server import build_app
 from wifimon.state import State, condition
 from wifimon.web import start_web
@@ -83,6 +88,7 @@ async def run_demo(listen: str, interval: float, duration: float, workdir: Path 
     await simulator.start(community_of(FLEET[0].aps[0]))
     daemon = Daemon(config_path)
     runner = await start_web(daemon)
+    started_at = time.time()
     await daemon.start()
     _announce(listen, config_path, port)
     stop = asyncio.Event()
@@ -102,9 +108,25 @@ async def run_demo(listen: str, interval: float, duration: float, workdir: Path 
         await runner.cleanup()
         await simulator.stop()
         await speedtest.runner.cleanup()
+        kept = workdir if temp is None else Path(tempfile.mkdtemp(prefix="wifimon-demo-report-"))
+        await asyncio.to_thread(write_report, config_path, kept, started_at)
         if temp is not None:
             temp.cleanup()
     return 0
+
+
+def write_report(config_path: Path, directory: Path, started_at: float) -> None:
+    """The uptime report of the demo's run, per titik, as HTML and PDF to look at."""
+    config = config_module.load(config_path)
+    now = time.time()
+    query = ReportQuery(Period(started_at, now), by="hotspot")
+    report = make_report(config, query, now)
+    for form in ("html", "pdf"):
+        path = directory / f"uptime-report.{form}"
+        path.write_bytes(report_file(report, form, config.model.reports.language,
+                                     config.model.reports))  # fmt: skip
+    print(f"uptime report of this run: {directory / 'uptime-report.html'} and .pdf",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _announce(listen: str, config_path: Path, port: int) -> None:

@@ -86,11 +86,13 @@ async def _run_direction(
     worker = _upload_stream if upload else _download_stream
     tasks = [asyncio.create_task(worker(session, url, transfer)) for _ in range(settings.streams)]
     deadline = settings.warmup_seconds + settings.duration_seconds
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(_until_done(transfer, tasks), timeout=deadline)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_until_done(transfer, tasks), timeout=deadline)
+    finally:  # also when the probe itself is cancelled (daemon stopping): no stream outlives it
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return transfer, begin + settings.warmup_seconds, time.monotonic()
 
 
