@@ -142,40 +142,36 @@ async def test_refused_connection_is_a_clear_error_at_once() -> None:
     assert time.monotonic() - started < 2
 
 
+async def blocking_client(address: str, port: int, timeout: float = 20.0
+                          ) -> subprocess.Popen[bytes]:  # fmt: skip
+    """An iperf3 client that holds the server for a few seconds, once its test is under way
+    (its control and data connections are up). A client that meets the server still busy
+    with an earlier connection exits at once; it is started again."""
+    deadline = time.monotonic() + timeout
+    blocker: subprocess.Popen[bytes] | None = None
+    while time.monotonic() < deadline:
+        if blocker is None or blocker.poll() is not None:
+            blocker = subprocess.Popen(
+                ["iperf3", "--client", address, "--port", str(port), "--time", "4", "--reverse"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        listing = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{port}"],
+                                 capture_output=True, text=True).stdout  # fmt: skip
+        if len(listing.splitlines()) >= 2:
+            return blocker
+        await asyncio.sleep(0.1)
+    if blocker is not None:
+        blocker.kill()
+    raise AssertionError("the blocking iperf3 client never got its test under way")
+
+
 @pytest.mark.skipif(
     shutil.which("iperf3") is None,
     reason="iperf3 is not installed (deploy/test.sh installs it when run as root)",
 )
-async def blocker_connected(port: int, timeout: float = 10.0) -> None:
-    """Wait until an iperf3 test to `port` is under way (its data connection is up)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{port}"],
-                                 capture_output=True, text=True).stdout  # fmt: skip
-        if len(listing.splitlines()) >= 2:  # the control and the data connection
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the blocking iperf3 client never connected")
-
-
 async def test_iperf3_against_a_real_server_including_busy() -> None:
     with site(20, rate_mbit=40) as s:
         s.start_iperf3_server()
-        blocker = subprocess.Popen(
-            [
-                "iperf3",
-                "--client",
-                s.address,
-                "--port",
-                str(IPERF3_PORT),
-                "--time",
-                "4",
-                "--reverse",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        await blocker_connected(IPERF3_PORT)  # a loaded machine may take longer than 1 s
+        blocker = await blocking_client(s.address, IPERF3_PORT)
         busy = await iperf3_throughput(s.address, SHORT, busy_retries=0)
         retried = await iperf3_throughput(s.address, SHORT, busy_retries=4, busy_delay=1.5)
         blocker.wait(timeout=20)
