@@ -172,3 +172,10 @@ def test_csv_of_the_scripted_day_matches_its_golden_file(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="")
     assert text == path.read_bytes().decode("utf-8")  # CRLF line ends kept
+
+
+def test_both_languages_label_everything() -> None:
+    from wifimon.history.formats import LABELS
+
+    assert set(LABELS["id"]) == set(LABELS["en"])
+    assert all(LABELS["id"].values()) and all(LABELS["en"].values())
