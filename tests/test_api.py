@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,12 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.history.synthetic import fill
+from wifimon.alerts.templates import WIB
 from wifimon.api_auth import hash_token
 from wifimon.daemon import Daemon
 from wifimon.demo.fleet import write_fleet
 from wifimon.history.report import Period, rows_digest
+from wifimon.history.store import Batch
 from wifimon.measurements import ApSample
 from wifimon.web import build_app
 
@@ -265,3 +268,32 @@ async def test_report_without_history_is_400_naming_the_file(api) -> None:  # ty
     response = await client.get("/api/v1/reports/uptime", headers=bearer(AUDITOR))
     assert response.status == 400
     assert "no history at" in (await response.json())["error"]
+
+
+async def test_alert_log_for_auditors(api) -> None:  # type: ignore[no-untyped-def]
+    client, daemon = api
+    october = datetime(2026, 10, 7, 10, 0, tzinfo=WIB).timestamp()
+    run_id = daemon.history.start_run(october)
+    daemon.history.write(Batch(
+        run_id, october + 60,
+        alert_events=[(october, "TitikMati:jt-crc-04", "firing", '{"roles": ["rw_admin"]}')],
+        deliveries=[(october + 5, "TitikMati:jt-crc-04:1", "rw_telegram", "-1001", "retry",
+                     "rate_limited", "Titik mati")]))  # fmt: skip
+    path = "/api/v1/reports/alerts?month=2026-10"
+    assert (await client.get(path)).status == 401
+    assert (await client.get(path, headers=bearer(NOC))).status == 403
+    response = await client.get(path, headers=bearer(AUDITOR))
+    assert response.status == 200
+    entries = (await response.json())["entries"]
+    assert [(e["time"], e["event"], e["result"]) for e in entries] == [
+        ("2026-10-07 10:00:00 WIB", "firing", ""),
+        ("2026-10-07 10:00:05 WIB", "delivery", "retry")]  # fmt: skip
+    as_csv = await client.get(f"{path}&format=csv", headers=bearer(AUDITOR))
+    assert (await as_csv.text()).lstrip("\ufeff").startswith("time;alert;event;channel;")
+    assert (await client.get("/api/v1/reports/alerts?month=2026-09",
+                             headers=bearer(AUDITOR))).status == 200  # fmt: skip
+    for query, message in (("format=pdf", "format 'pdf' is not one of csv, json"),
+                           ("month=10-2026", "month '10-2026' is not YYYY-MM"),
+                           ("hotspot=jt-crc-04", "unknown parameter 'hotspot'")):  # fmt: skip
+        bad = await client.get(f"/api/v1/reports/alerts?{query}", headers=bearer(AUDITOR))
+        assert bad.status == 400 and (await bad.json())["error"] == message

@@ -18,10 +18,17 @@ from wifimon.alerts.silences import Weekly
 from wifimon.alerts.templates import WIB
 from wifimon.api_auth import permissions_of
 from wifimon.errors import ConfigError
+from wifimon.history import alertlog
 from wifimon.history.document import report_file
 from wifimon.history.formats import LABELS as LABELS_BY
-from wifimon.history.query import ReportInputError, ReportQuery, make_report, parse_period
-from wifimon.history.report import GroupBy
+from wifimon.history.query import (
+    ReportInputError,
+    ReportQuery,
+    make_report,
+    opened_sources,
+    parse_period,
+)
+from wifimon.history.report import GroupBy, Period
 
 if TYPE_CHECKING:
     from wifimon.daemon import Daemon
@@ -183,6 +190,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/alerts", list_alerts)
     app.router.add_post("/api/v1/alerts/{id}/ack", ack_alert)
     app.router.add_get("/api/v1/reports/uptime", uptime_report)
+    app.router.add_get("/api/v1/reports/alerts", alert_log)
     app[REPORT_SLOT] = asyncio.Semaphore(1)
 
 
@@ -219,6 +227,35 @@ async def uptime_report(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=REPORT_TYPES[form],
                         charset=None if form == "pdf" else "utf-8",
                         headers={"Content-Disposition": f'inline; filename="{name}"'})  # fmt: skip
+
+
+@requires("reports:read")
+async def alert_log(request: web.Request) -> web.Response:
+    """This instance's alert log and delivery outcomes over a period (JSON or CSV)."""
+    daemon: Daemon = request.app[DAEMON_KEY]
+    query = request.query
+    unknown = sorted(set(query) - {"month", "from", "to", "format"})
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}")
+    form = query.get("format", "json")
+    if form not in ("json", "csv"):
+        return error(400, f"format {form!r} is not one of csv, json")
+    try:
+        period = parse_period(query.get("month"), query.get("from"), query.get("to"),
+                              time.time())  # fmt: skip
+        rows = await asyncio.to_thread(_alert_entries, daemon, period)
+    except ReportInputError as exc:
+        return error(400, str(exc))
+    if form == "csv":
+        text = alertlog.to_csv(rows, daemon.config.model.reports.csv_delimiter)
+    else:
+        text = alertlog.to_json(rows, period)
+    return web.Response(text=text, content_type=REPORT_TYPES[form])
+
+
+def _alert_entries(daemon: Daemon, period: Period) -> list[dict[str, Any]]:
+    with opened_sources(daemon.config, [], None, own=daemon.state_dir) as sources:
+        return alertlog.entries([store for store, _ in sources], period)
 
 
 def _report_file(daemon: Daemon, query: ReportQuery, now: float, form: str, language: str
