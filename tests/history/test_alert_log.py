@@ -95,3 +95,13 @@ def test_maintenance_known_only_to_the_history_still_counts(tmp_path: Path) -> N
     assert a["maintenance_seconds"] == 2 * 3600
     changed = MAINTENANCE.model_copy(update={"reason": "diperpanjang"})
     assert known_silences([changed], [store]) == [changed]  # the live version wins
+
+
+def test_an_unreadable_kept_silence_is_left_out_with_a_warning(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    store = HistoryStore(tmp_path)
+    run_id = store.start_run(0.0)
+    store.write(Batch(run_id, 1.0, silences=[("old", 0.5, '{"id": "old", "shape": "older"}'),
+                                             (MAINTENANCE.id, 0.5,
+                                              MAINTENANCE.model_dump_json())]))  # fmt: skip
+    assert known_silences([], [store]) == [MAINTENANCE]
+    assert "a silence kept in" in caplog.text and "cannot be read" in caplog.text

@@ -4,10 +4,13 @@ period, grouping and titik, read from the unsharded history or from every shard'
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.templates import WIB
@@ -18,6 +21,8 @@ from wifimon.history.store import FILENAME, HistoryStore
 from wifimon.inventory import Hotspot
 from wifimon.shard import Shard
 from wifimon.statedir import instance_dir
+
+log = logging.getLogger(__name__)
 
 
 class ReportInputError(WifimonError):
@@ -130,7 +135,15 @@ def make_report(config: Config, query: ReportQuery, now: float, own: Path | None
 def known_silences(live: Sequence[Silence], stores: Sequence[HistoryStore]) -> list[Silence]:
     """Today's silences and those the history kept (expired and removed ones included);
     the live version wins when both have one."""
-    known = {s.id: s for store in stores
-             for s in (Silence.model_validate_json(text) for text in store.silences())}  # fmt: skip
+    known: dict[str, Silence] = {}
+    for store in stores:
+        for text in store.silences():
+            try:
+                silence = Silence.model_validate_json(text)
+            except ValidationError as exc:  # e.g. written by a wifimon with another model
+                log.warning("a silence kept in %s cannot be read, left out: %s", store.path,
+                            str(exc).splitlines()[0])  # fmt: skip
+                continue
+            known[silence.id] = silence
     known.update({s.id: s for s in live})
     return sorted(known.values(), key=lambda s: s.id)
