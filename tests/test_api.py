@@ -261,13 +261,15 @@ async def test_bad_report_queries_are_400(api, query: str, message: str) -> None
     assert (await response.json())["error"].startswith(message)
 
 
-async def test_report_without_history_is_400_naming_the_file(api) -> None:  # type: ignore[no-untyped-def]
+async def test_report_without_history_is_404_without_the_path(api) -> None:  # type: ignore[no-untyped-def]
     client, daemon = api
     daemon.history.close()
     (daemon.state_dir / "history.sqlite").unlink()
-    response = await client.get("/api/v1/reports/uptime", headers=bearer(AUDITOR))
-    assert response.status == 400
-    assert "no history at" in (await response.json())["error"]
+    for path in ("/api/v1/reports/uptime", "/api/v1/reports/alerts"):
+        response = await client.get(path, headers=bearer(AUDITOR))
+        assert response.status == 404
+        message = (await response.json())["error"]
+        assert message == "this instance has no history yet"  # no server path in the answer
 
 
 async def test_alert_log_for_auditors(api) -> None:  # type: ignore[no-untyped-def]

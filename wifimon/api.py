@@ -22,6 +22,7 @@ from wifimon.history import alertlog
 from wifimon.history.document import report_file
 from wifimon.history.formats import LABELS as LABELS_BY
 from wifimon.history.query import (
+    NoHistory,
     ReportInputError,
     ReportQuery,
     make_report,
@@ -221,6 +222,8 @@ async def uptime_report(request: web.Request) -> web.Response:
         wanted = ReportQuery(period, by, hotspots, query.get("provider"))  # type: ignore[arg-type]
         async with request.app[REPORT_SLOT]:  # one report at a time: they take CPU seconds
             body = await asyncio.to_thread(_report_file, daemon, wanted, now, form, language)
+    except NoHistory:
+        return error(404, "this instance has no history yet")  # its path stays on the server
     except ReportInputError as exc:
         return error(400, str(exc))
     name = f"wifimon-uptime-{datetime.fromtimestamp(period.start, WIB):%Y-%m-%d}.{form}"
@@ -244,6 +247,8 @@ async def alert_log(request: web.Request) -> web.Response:
         period = parse_period(query.get("month"), query.get("from"), query.get("to"),
                               time.time())  # fmt: skip
         rows = await asyncio.to_thread(_alert_entries, daemon, period)
+    except NoHistory:
+        return error(404, "this instance has no history yet")  # its path stays on the server
     except ReportInputError as exc:
         return error(400, str(exc))
     if form == "csv":

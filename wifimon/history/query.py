@@ -29,6 +29,10 @@ class ReportInputError(WifimonError):
     """The report asked for cannot be made; the message names the parameter or file."""
 
 
+class NoHistory(ReportInputError):
+    """No history file where the report looks (the message names the path: for the CLI)."""
+
+
 def parse_time(text: str, name: str) -> float:
     for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
@@ -111,9 +115,7 @@ def opened_sources(config: Config, hotspots: Sequence[Hotspot], shards: int | No
             for shard, owned in parts(config, hotspots, shards)]  # fmt: skip
         for directory, owned in places:
             if not (directory / FILENAME).exists():
-                raise ReportInputError(
-                    f"no history at {directory / FILENAME} (has the daemon run?)"
-                )
+                raise NoHistory(f"no history at {directory / FILENAME} (has the daemon run?)")
             store = HistoryStore(directory, readonly=True)
             stack.callback(store.close)
             sources.append((store, owned))
