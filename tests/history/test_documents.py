@@ -62,6 +62,7 @@ def test_html_states_the_report_and_escapes_names(fleet_report: Report) -> None:
     assert all(base64.b64decode(i).lstrip().startswith(b"<?xml") for i in images)
     english = html_report(fleet_report, "en")
     assert "All hotspots" in english and "Availability per group" in english
+    assert "green meets the SLA, red fails, grey insufficient data" in english
     named = fleet_report.rows[0]["group"]
     fleet_report.rows[0]["group"] = "<script>alert(1)</script>"
     try:
