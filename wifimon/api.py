@@ -26,10 +26,9 @@ from wifimon.history.query import (
     ReportInputError,
     ReportQuery,
     make_report,
-    opened_sources,
     parse_period,
 )
-from wifimon.history.report import GroupBy, Period
+from wifimon.history.report import GroupBy
 
 if TYPE_CHECKING:
     from wifimon.daemon import Daemon
@@ -246,21 +245,13 @@ async def alert_log(request: web.Request) -> web.Response:
     try:
         period = parse_period(query.get("month"), query.get("from"), query.get("to"),
                               time.time())  # fmt: skip
-        rows = await asyncio.to_thread(_alert_entries, daemon, period)
+        text, _ = await asyncio.to_thread(alertlog.alert_log_text, daemon.config, period, form,
+                                          own=daemon.state_dir)  # fmt: skip
     except NoHistory:
         return error(404, "this instance has no history yet")  # its path stays on the server
     except ReportInputError as exc:
         return error(400, str(exc))
-    if form == "csv":
-        text = alertlog.to_csv(rows, daemon.config.model.reports.csv_delimiter)
-    else:
-        text = alertlog.to_json(rows, period)
     return web.Response(text=text, content_type=REPORT_TYPES[form])
-
-
-def _alert_entries(daemon: Daemon, period: Period) -> list[dict[str, Any]]:
-    with opened_sources(daemon.config, [], None, own=daemon.state_dir) as sources:
-        return alertlog.entries([store for store, _ in sources], period)
 
 
 def _report_file(daemon: Daemon, query: ReportQuery, now: float, form: str, language: str

@@ -7,9 +7,12 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from wifimon.config import Config
 from wifimon.history.formats import when
+from wifimon.history.query import opened_sources
 from wifimon.history.report import Period
 from wifimon.history.store import HistoryStore
 
@@ -46,3 +49,14 @@ def to_json(rows: Sequence[dict[str, Any]], period: Period) -> str:
     return json.dumps({"report": "alerts", "period": {"start": when(period.start),
                                                       "end": when(period.end)},
                        "entries": rows}, ensure_ascii=False, indent=2)  # fmt: skip
+
+
+def alert_log_text(config: Config, period: Period, form: str, shards: int | None = None,
+                   own: Path | None = None) -> tuple[str, int]:  # fmt: skip
+    """The period's alert log as CSV or JSON text, and how many entries it has (read from
+    `own`, a running instance's directory, or from the history or every shard's)."""
+    with opened_sources(config, [], shards, own) as sources:
+        rows = entries([store for store, _ in sources], period)
+    if form == "json":
+        return to_json(rows, period), len(rows)
+    return to_csv(rows, config.model.reports.csv_delimiter), len(rows)
