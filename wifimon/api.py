@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -204,16 +204,14 @@ async def uptime_report(request: web.Request) -> web.Response:
     """The uptime/SLA report of this instance's titik, as `wifimon report uptime` makes it."""
     daemon: Daemon = request.app[DAEMON_KEY]
     query = request.query
-    unknown = sorted(set(query) - REPORT_PARAMETERS)
-    if unknown:
-        return error(400, f"unknown parameter {unknown[0]!r}")
     form = query.get("format", "json")
     language = query.get("language", daemon.config.model.reports.language)
     by = query.get("by", "kelurahan")
-    for name, value, allowed in (("format", form, REPORT_TYPES), ("language", language, LABELS_BY),
-                                 ("by", by, GROUPINGS)):  # fmt: skip
-        if value not in allowed:
-            return error(400, f"{name} {value!r} is not one of {', '.join(sorted(allowed))}")
+    bad = _bad_query(query, REPORT_PARAMETERS, {"format": (form, REPORT_TYPES),
+                                                "language": (language, LABELS_BY),
+                                                "by": (by, GROUPINGS)})  # fmt: skip
+    if bad is not None:
+        return bad
     hotspots = tuple(h for value in query.getall("hotspot", []) for h in value.split(",") if h)
     now = time.time()
     try:
@@ -221,10 +219,8 @@ async def uptime_report(request: web.Request) -> web.Response:
         wanted = ReportQuery(period, by, hotspots, query.get("provider"))  # type: ignore[arg-type]
         async with request.app[REPORT_SLOT]:  # one report at a time: they take CPU seconds
             body = await asyncio.to_thread(_report_file, daemon, wanted, now, form, language)
-    except NoHistory:
-        return error(404, "this instance has no history yet")  # its path stays on the server
     except ReportInputError as exc:
-        return error(400, str(exc))
+        return _report_error(exc)
     name = f"wifimon-uptime-{datetime.fromtimestamp(period.start, WIB):%Y-%m-%d}.{form}"
     return web.Response(body=body, content_type=REPORT_TYPES[form],
                         charset=None if form == "pdf" else "utf-8",
@@ -236,22 +232,37 @@ async def alert_log(request: web.Request) -> web.Response:
     """This instance's alert log and delivery outcomes over a period (JSON or CSV)."""
     daemon: Daemon = request.app[DAEMON_KEY]
     query = request.query
-    unknown = sorted(set(query) - {"month", "from", "to", "format"})
-    if unknown:
-        return error(400, f"unknown parameter {unknown[0]!r}")
     form = query.get("format", "json")
-    if form not in ("json", "csv"):
-        return error(400, f"format {form!r} is not one of csv, json")
+    bad = _bad_query(query, {"month", "from", "to", "format"},
+                     {"format": (form, ("csv", "json"))})  # fmt: skip
+    if bad is not None:
+        return bad
     try:
         period = parse_period(query.get("month"), query.get("from"), query.get("to"),
                               time.time())  # fmt: skip
         text, _ = await asyncio.to_thread(alertlog.alert_log_text, daemon.config, period, form,
                                           own=daemon.state_dir)  # fmt: skip
-    except NoHistory:
-        return error(404, "this instance has no history yet")  # its path stays on the server
     except ReportInputError as exc:
-        return error(400, str(exc))
+        return _report_error(exc)
     return web.Response(text=text, content_type=REPORT_TYPES[form])
+
+
+def _bad_query(query: Mapping[str, str], parameters: set[str],
+               choices: dict[str, tuple[str, Collection[str]]]) -> web.Response | None:  # fmt: skip
+    """The 400 answer for an unknown parameter or a value not among its choices, if any."""
+    unknown = sorted(set(query) - parameters)
+    if unknown:
+        return error(400, f"unknown parameter {unknown[0]!r}")
+    for name, (value, allowed) in choices.items():
+        if value not in allowed:
+            return error(400, f"{name} {value!r} is not one of {', '.join(sorted(allowed))}")
+    return None
+
+
+def _report_error(exc: ReportInputError) -> web.Response:
+    if isinstance(exc, NoHistory):
+        return error(404, "this instance has no history yet")  # its path stays on the server
+    return error(400, str(exc))
 
 
 def _report_file(daemon: Daemon, query: ReportQuery, now: float, form: str, language: str
