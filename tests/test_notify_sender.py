@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import aiohttp
@@ -9,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.notify_fakes import FakeTelegram, server_error, too_many
 from wifimon.notify.channels import TelegramChannel
-from wifimon.notify.outbox import NewDelivery, Outbox
+from wifimon.notify.outbox import Limit, NewDelivery, Outbox
 from wifimon.notify.sender import Backoff, Sender
 from wifimon.secrets import Secret
 
@@ -105,6 +107,37 @@ async def test_gives_up_after_max_attempts_and_survives_a_dead_server(tmp_path: 
     (failed,) = outbox.listing()
     assert failed.state == "failed" and failed.attempts == 4
     assert (failed.last_error or "").startswith("gave up after 4 attempts: connection")
+
+
+async def test_outbox_work_stays_off_the_event_loop(tmp_path: Path) -> None:
+    """Synchronous SQLite commits must not stall polling: every outbox call of the sender
+    (reading what is due, marking sent/retry/failed, digests, counts) runs in a worker."""
+    fake = FakeTelegram(TOKEN, script=[server_error])
+    server, outbox, sender, clock, _results = await setup(tmp_path, fake)
+    loop_thread = threading.get_ident()
+    calls: list[tuple[str, bool]] = []
+    for name in ("due", "held_due", "mark_sent", "mark_retry", "mark_failed", "counts"):
+        original = getattr(outbox, name)
+
+        def spy(*args, _name=name, _original=original):  # type: ignore[no-untyped-def]
+            calls.append((_name, threading.get_ident() == loop_thread))
+            return _original(*args)
+
+        setattr(outbox, name, spy)
+    sender.on_cycle = outbox.counts
+    sender.limit = Limit(100, 3600.0)
+    outbox.enqueue([message("a"), message("b", "1002"), message("c", "999")], clock())
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession() as session:
+        runner = asyncio.create_task(sender.run(session, stop, poll_seconds=0.01))
+        while not any(name == "mark_retry" for name, _ in calls):
+            await asyncio.sleep(0.01)
+        stop.set()
+        await runner
+    names = {name for name, _ in calls}
+    assert {"due", "held_due", "mark_sent", "mark_retry", "mark_failed", "counts"} <= names
+    assert [name for name, on_loop in calls if on_loop] == []
+    await server.close()
 
 
 async def test_the_outbox_survives_reopening(tmp_path: Path) -> None:

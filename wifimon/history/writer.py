@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ class _Titik:
 
 @dataclass
 class Pending:
-    """Rows gathered since the last commit (pure bookkeeping, no I/O)."""
+    """Rows gathered since the last commit (pure bookkeeping, no I/O). The rules cycle and
+    the notification sender hand over rows from worker threads, hence the lock."""
 
     interval: float
     max_gap_seconds: float
@@ -55,6 +57,7 @@ class Pending:
     )
     silence_rows: list[tuple[str, float, str]] = field(default_factory=list)
     _silences_seen: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def resume(self, last: dict[str, tuple[float, str]]) -> None:
         """Continue from the statuses the store holds (no repeated transition on restart)."""
@@ -93,23 +96,28 @@ class Pending:
 
     def alert_events(self, events: Iterable[Mapping[str, Any]]) -> None:
         """The journal's events of one rules cycle (transitions, silences, decisions)."""
+        rows = []
         for event in events:
             detail = {k: v for k, v in event.items() if k not in ("at", "alert", "event")}
             text = json.dumps(detail, sort_keys=True, ensure_ascii=False)
-            self.events.append((float(event["at"]), str(event["alert"]), str(event["event"]), text))
+            rows.append((float(event["at"]), str(event["alert"]), str(event["event"]), text))
+        with self._lock:
+            self.events.extend(rows)
 
     def delivery(self, at: float, key: str, channel: str, recipient: str, result: str,
                  reason: str | None, subject: str) -> None:  # fmt: skip
-        self.deliveries.append((at, key, channel, recipient, result, reason, subject))
+        with self._lock:
+            self.deliveries.append((at, key, channel, recipient, result, reason, subject))
 
     def silences(self, silences: Iterable[Silence], now: float) -> None:
         """Silences that are new or changed since the last call (kept after they expire and
         leave silences.json, for the reports of their months)."""
-        for silence in silences:
-            text = silence.model_dump_json()
-            if self._silences_seen.get(silence.id) != text:
-                self._silences_seen[silence.id] = text
-                self.silence_rows.append((silence.id, now, text))
+        with self._lock:
+            for silence in silences:
+                text = silence.model_dump_json()
+                if self._silences_seen.get(silence.id) != text:
+                    self._silences_seen[silence.id] = text
+                    self.silence_rows.append((silence.id, now, text))
 
     def take(self, run_id: int, now: float, final: bool = False) -> Batch:
         """Everything gathered, as one batch; `final` also ends the current minutes."""
@@ -118,10 +126,11 @@ class Pending:
                 if titik.minute is not None:
                     self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
                     titik.minute = None
-        batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots,
-                      self.events, self.deliveries, self.silence_rows)  # fmt: skip
-        self.status, self.probes, self.minutes, self.reboots = [], [], [], []
-        self.events, self.deliveries, self.silence_rows = [], [], []
+        with self._lock:
+            batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots,
+                          self.events, self.deliveries, self.silence_rows)  # fmt: skip
+            self.status, self.probes, self.minutes, self.reboots = [], [], [], []
+            self.events, self.deliveries, self.silence_rows = [], [], []
         return batch
 
 

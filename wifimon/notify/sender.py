@@ -1,4 +1,5 @@
-"""Sends what is due in the outbox, one task per message, never blocking polling.
+"""Sends what is due in the outbox, one task per message, never blocking polling: the
+outbox's SQLite reads and synchronous commits run in worker threads, off the event loop.
 
 Timeouts, 5xx and 429 are retried with exponential backoff and jitter (a service's own
 Retry-After / retry_after wins when longer); other 4xx fail at once; after `max_attempts`
@@ -80,8 +81,8 @@ class Sender:
 
     async def run_once(self, session: aiohttp.ClientSession) -> int:
         """Try every due message once; returns how many were tried."""
-        self.release_digests()
-        due = self.outbox.due(self.clock())
+        await asyncio.to_thread(self.release_digests)
+        due = await asyncio.to_thread(self.outbox.due, self.clock())
         await asyncio.gather(*(self._deliver(session, d) for d in due))
         return len(due)
 
@@ -94,7 +95,7 @@ class Sender:
                 log.exception("notification sender cycle failed")
                 tried = 0
             if self.on_cycle is not None:
-                self.on_cycle()
+                await asyncio.to_thread(self.on_cycle)
             if not tried:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_seconds)
@@ -102,17 +103,21 @@ class Sender:
     async def _deliver(self, session: aiohttp.ClientSession, delivery: Delivery) -> None:
         channel = self.channels.get(delivery.channel)
         if channel is None:
-            self._failed(delivery, "unknown_channel", f"no channel {delivery.channel!r}")
+            await asyncio.to_thread(self._failed, delivery, "unknown_channel",
+                                    f"no channel {delivery.channel!r}")  # fmt: skip
             return
         async with self._slots:
             try:
                 await channel.send(session, delivery.message)
             except Retryable as exc:
-                self._retry(delivery, exc)
+                await asyncio.to_thread(self._retry, delivery, exc)
                 return
             except Permanent as exc:
-                self._failed(delivery, exc.reason, str(exc))
+                await asyncio.to_thread(self._failed, delivery, exc.reason, str(exc))
                 return
+        await asyncio.to_thread(self._sent, delivery)
+
+    def _sent(self, delivery: Delivery) -> None:
         self.outbox.mark_sent(delivery.id, self.clock())
         self._report(delivery, "sent", None)
 
