@@ -170,3 +170,40 @@ def test_without_a_probe_the_sla_minimum_is_the_reference() -> None:
     view = state.hotspot_view("jp-glr-01")
     assert view.uplink_utilisation == pytest.approx(45 / 50)
     assert view.below_sla is None  # no throughput probe has run
+
+
+def test_a_kept_view_follows_polls_probes_and_inventory_changes() -> None:
+    from wifimon.probes.results import ProbeResult
+
+    state = State(inventory("a1", "a2"), down_after_failures=1)
+    state.record(ApSample(ap_id="a1", timestamp=10.0, reachable=True,
+                          clients=ClientReading(total=7)))  # fmt: skip
+    first = state.hotspot_view("jp-glr-01")
+    assert state.hotspot_view("jp-glr-01") is first  # kept until something changes
+    assert (first.status, first.clients, first.aps.aps_total) == (Status.UP, 7, 2)
+    state.record(ApSample(ap_id="a2", timestamp=11.0, reachable=True,
+                          clients=ClientReading(total=5)))  # fmt: skip
+    assert state.hotspot_view("jp-glr-01").clients == 12
+    state.record_probe("jp-glr-01", ProbeResult("http", "u", True, 12.0, download_bps=10e6))
+    assert state.hotspot_view("jp-glr-01").below_sla is True
+    for ap_id in ("a1", "a2"):
+        state.record(ApSample(ap_id=ap_id, timestamp=13.0, reachable=False))
+    assert state.hotspot_view("jp-glr-01").status == Status.DOWN
+    state.apply_inventory(inventory("a1", "a2", capacity=10))
+    assert state.hotspot_view("jp-glr-01").hotspot.sla.capacity_users == 10
+
+
+def test_each_reader_takes_the_changes_since_it_last_looked() -> None:
+    from wifimon.probes.results import ProbeResult
+
+    state = State(inventory("a1", "a2"))
+    rules, other = state.watch(), state.watch()
+    assert rules.take("ap") is None and rules.take("hotspot") is None  # new: read everything
+    state.record(ApSample(ap_id="a1", timestamp=10.0, reachable=True))
+    state.record_probe("jp-glr-01", ProbeResult("icmp", "t", True, 11.0))
+    assert rules.take("ap") == {"a1"} and rules.take("hotspot") == {"jp-glr-01"}
+    assert rules.take("ap") == set() and rules.take("hotspot") == set()
+    assert other.take("ap") is None  # each reader has its own feed
+    assert other.take("ap") == set()
+    state.apply_inventory(inventory("a1"))
+    assert rules.take("ap") is None and rules.take("hotspot") is None

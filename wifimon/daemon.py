@@ -19,12 +19,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from wifimon import config as config_module
 from wifimon.alerts.acks import Ack, AckStore
 from wifimon.alerts.dispatch import Notification, dispatch
-from wifimon.alerts.engine import RuleEngine, StateSource, Transition, alert_id
+from wifimon.alerts.engine import RuleEngine, Transition, alert_id
 from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.journal import AlertJournal, Marks, mark_changes
 from wifimon.alerts.recipients import Directory
 from wifimon.alerts.rules import RuleSet
 from wifimon.alerts.silences import Silence, SilenceStore
+from wifimon.alerts.source import StateSource
 from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
 from wifimon.errors import ConfigError

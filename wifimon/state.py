@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+import weakref
 from collections import Counter, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from wifimon.inventory import AccessPoint, Hotspot, Inventory
 from wifimon.measurements import ApSample, InterfaceReading
@@ -66,7 +70,6 @@ class ApState:
     errors_total: Counter[str] = field(default_factory=Counter)
     interfaces: dict[int, InterfaceState] = field(default_factory=dict)
     next_poll_after: float = 0.0
-    updates: int = 0  # polls recorded so far: rules skip APs whose inputs did not change
 
     @property
     def clients(self) -> int | None:
@@ -91,14 +94,83 @@ class HotspotState:
     at_capacity_seconds: float = 0.0
     capacity_seen_at: float | None = None
     was_at_capacity: bool = False
-    updates: int = 0  # probe results recorded so far (see ApState.updates)
+
+
+class ApSummary(NamedTuple):
+    """What a titik's APs say together: the one place that decides a titik is up or down."""
+
+    status: Status
+    clients: int | None  # summed over APs with a known count
+    aps_total: int
+    aps_down: int
+    reboots: int
+    auth_errors: int
+    last_success: float | None  # the newest successful poll of any of its APs
+
+
+def summarise_aps(aps: Iterable[ApState]) -> ApSummary:
+    """Up while at least one AP answers, down when all are down, else unknown."""
+    total = down = reboots = auth = 0
+    any_up = any_unknown = False
+    clients: int | None = None
+    latest: float | None = None
+    for ap in aps:
+        total += 1
+        reboots += ap.reboots_total
+        auth += ap.errors_total.get("auth", 0)
+        if ap.last_success is not None and (latest is None or ap.last_success > latest):
+            latest = ap.last_success
+        if ap.status == Status.UP:
+            any_up = True
+            known = ap.last_sample.clients.total if ap.last_sample is not None else None
+            if known is not None:
+                clients = (clients or 0) + known
+        elif ap.status == Status.DOWN:
+            down += 1
+        else:
+            any_unknown = True
+    if any_up:
+        status = Status.UP
+    elif total and not any_unknown:
+        status = Status.DOWN
+    else:
+        status = Status.UNKNOWN
+    return ApSummary(status, clients, total, down, reboots, auth, latest)
+
+
+class Changes:
+    """Titik and APs with new data since their reader last took them (one per reader).
+
+    A reader starts with everything changed, and so does every reader after an inventory
+    reload: identity and SLA may have moved without any new data.
+    """
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.aps: set[str] = set()
+        self.hotspots: set[str] = set()
+        self.everything = {"ap", "hotspot"}
+        self._lock = lock  # the state's: polls add while the rules take, in another thread
+
+    def take(self, scope: str) -> set[str] | None:
+        """The changed ids of a scope since the last take; None: all of them."""
+        with self._lock:
+            if scope in self.everything:
+                self.everything.discard(scope)
+                (self.aps if scope == "ap" else self.hotspots).clear()
+                return None
+            if scope == "ap":
+                taken, self.aps = self.aps, set()
+            else:
+                taken, self.hotspots = self.hotspots, set()
+            return taken
 
 
 @dataclass(frozen=True, slots=True)
 class HotspotView:
-    """Derived per-titik values (computed on read, never stored)."""
+    """Derived per-titik values, worked out on the first read after new data."""
 
     hotspot: Hotspot
+    aps: ApSummary
     status: Status
     clients: int | None
     utilisation: float | None
@@ -122,7 +194,18 @@ class State:
         self.hotspots: dict[str, Hotspot] = {}
         self.hotspot_states: dict[str, HotspotState] = {}
         self.aps: dict[str, ApState] = {}
+        self._readers: weakref.WeakSet[Changes] = weakref.WeakSet()
+        self._views: dict[str, HotspotView] = {}  # hotspot id -> view, until its next change
+        self._epoch = 0  # counts changes, so a view worked out during one is not kept
+        self._lock = threading.Lock()  # the views and change feeds, across threads
         self.apply_inventory(inventory)
+
+    def watch(self) -> Changes:
+        """A change feed for one reader (the rules engine reads only what moved)."""
+        changes = Changes(self._lock)
+        with self._lock:
+            self._readers.add(changes)
+        return changes
 
     def apply_inventory(self, inventory: Inventory) -> tuple[set[str], set[str], set[str]]:
         """Adopt a new inventory: returns (added, removed, changed) AP ids.
@@ -146,6 +229,11 @@ class State:
         self.hotspot_states = {
             h.id: self.hotspot_states.get(h.id) or HotspotState() for h in inventory.hotspots
         }
+        with self._lock:
+            self._epoch += 1
+            self._views.clear()
+            for reader in self._readers:
+                reader.everything = {"ap", "hotspot"}
         return added, removed, changed
 
     def record_probe(self, hotspot_id: str, result: ProbeResult) -> None:
@@ -153,16 +241,16 @@ class State:
         hstate = self.hotspot_states.get(hotspot_id)
         if hstate is None:
             return
-        hstate.updates += 1
         if not result.ok:
             hstate.probe_errors_total[(result.kind, result.reason or "error")] += 1
         if result.kind in ("icmp", "tcp"):
             hstate.reachability = result
-            return
-        hstate.throughput = result
-        hstate.throughput_history.append(result)
-        if result.ok:
-            hstate.last_good_throughput = result
+        else:
+            hstate.throughput = result
+            hstate.throughput_history.append(result)
+            if result.ok:
+                hstate.last_good_throughput = result
+        self._changed(hotspot_id)
 
     def note_probe_skipped(self, hotspot_id: str, kind: str, why: str) -> None:
         hstate = self.hotspot_states.get(hotspot_id)
@@ -189,11 +277,11 @@ class State:
         state = self.aps.get(sample.ap_id)
         if state is None:
             return
-        state.updates += 1
         for issue in sample.issues:
             state.errors_total[issue.reason] += 1
         if not sample.reachable:
             self._record_failure(state)
+            self._changed(state.hotspot_id, sample.ap_id)
             return
         rebooted = self._note_uptime(state, sample)
         self._update_interfaces(state, sample, rebooted)
@@ -204,7 +292,18 @@ class State:
         state.status = Status.UP
         if sample.profile:
             state.detected_profile = sample.profile
+        self._changed(state.hotspot_id, sample.ap_id)
         self._track_capacity(state.hotspot_id, sample.timestamp)
+
+    def _changed(self, hotspot_id: str, ap_id: str | None = None) -> None:
+        """After new data: drop the titik's kept view and tell every change feed."""
+        with self._lock:
+            self._epoch += 1
+            self._views.pop(hotspot_id, None)
+            for reader in self._readers:
+                reader.hotspots.add(hotspot_id)
+                if ap_id is not None:
+                    reader.aps.add(ap_id)
 
     def _record_failure(self, state: ApState) -> None:
         state.consecutive_failures += 1
@@ -237,18 +336,25 @@ class State:
         state.interfaces = seen
 
     def hotspot_view(self, hotspot_id: str) -> HotspotView:
-        """Up while at least one AP answers; clients summed over APs with known counts."""
+        """Up while at least one AP answers; clients summed over APs with known counts.
+
+        Kept until the titik's next poll or probe result: metrics, rules and the API all read
+        it, most titik far more often than they change.
+        """
+        view = self._views.get(hotspot_id)
+        if view is None:
+            epoch = self._epoch
+            view = self._derive_view(hotspot_id)
+            with self._lock:  # rules and metrics read in worker threads while polls write
+                if epoch == self._epoch:  # nothing changed meanwhile: the view is whole
+                    self._views[hotspot_id] = view
+        return view
+
+    def _derive_view(self, hotspot_id: str) -> HotspotView:
         hotspot = self.hotspots[hotspot_id]
-        aps = [self.aps[ap.id] for ap in hotspot.access_points if ap.id in self.aps]
-        statuses = {ap.status for ap in aps}
-        if Status.UP in statuses:
-            status = Status.UP
-        elif statuses == {Status.DOWN}:
-            status = Status.DOWN
-        else:
-            status = Status.UNKNOWN
-        known = [ap.clients for ap in aps if ap.clients is not None]
-        clients = sum(known) if known else None
+        aps = self.aps_of(hotspot)
+        summary = summarise_aps(aps)
+        status, clients = summary.status, summary.clients
         capacity = hotspot.sla.capacity_users
         utilisation = clients / capacity if clients is not None else None
         uplink = _uplink_bps(aps)
@@ -264,9 +370,13 @@ class State:
         below = None
         if hstate.throughput is not None and hstate.throughput.download_bps is not None:
             below = hstate.throughput.download_bps < hotspot.sla.min_mbps * 1e6
-        return HotspotView(
-            hotspot, status, clients, utilisation, uplink, uplink_utilisation, saturated, below
-        )
+        return HotspotView(hotspot, summary, status, clients, utilisation, uplink,
+                           uplink_utilisation, saturated, below)  # fmt: skip
+
+    def aps_of(self, hotspot: Hotspot) -> list[ApState]:
+        """The states of a titik's APs, in inventory order."""
+        aps = self.aps
+        return [aps[ap.id] for ap in hotspot.access_points if ap.id in aps]
 
     def should_poll(self, ap_id: str, now: float | None = None) -> bool:
         """False while an AP that stays down is in backoff."""

@@ -140,3 +140,18 @@ def test_inhibit_must_name_existing_rules() -> None:
     text = "rules:\n  - {name: A, expr: up == false}\ninhibit:\n  - {source: A, target: [B]}\n"
     with pytest.raises(ConfigError, match=r"rules.yaml:4: inhibit\[0\]: unknown rule 'B'"):
         parse_rules(text, "rules.yaml")
+
+
+def test_a_summary_tells_the_values_of_its_transition_not_later_ones() -> None:
+    state = State(inventory("ap1", capacity=10))
+    engine = RuleEngine(RULES, state)
+    state.record(_clients_sample("ap1", 0.0, 12))
+    engine.evaluate(0.0)  # TitikPenuh pending with 12 users
+    state.record(_clients_sample("ap1", 60.0, 11))
+    engine.evaluate(60.0)
+    state.record(_clients_sample("ap1", 900.0, 14))
+    assert fired(engine.evaluate(900.0), "TitikPenuh") == ["jp-glr-01"]
+    state.record(_clients_sample("ap1", 960.0, 20))
+    engine.evaluate(960.0)  # read only now: still the 14 users it fired with
+    summary = engine.alerts[("TitikPenuh", "jp-glr-01")].annotations["summary"]
+    assert summary == "Titik jp-glr-01 penuh: 14 pengguna, kapasitas 10"

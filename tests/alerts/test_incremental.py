@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wifimon.alerts.engine import RuleEngine
-from wifimon.alerts.rules import load_rules
+from wifimon.alerts.rules import load_rules, parse_rules
 from wifimon.inventory import Inventory
 from wifimon.measurements import ApSample, ClientReading, InterfaceReading
 from wifimon.probes.results import ProbeResult
@@ -112,3 +112,82 @@ def test_a_changed_sla_is_read_again_without_new_data() -> None:
     state.apply_inventory(raw)
     engine.evaluate(200.0)
     assert ("TitikPenuh", "t0") in engine.alerts  # 15 clients, capacity now 10
+
+
+# Rules that lean on what the incremental engine assumes: names only compared (with numbers and
+# with the titik's SLA), clock windows with two edges, the clock against a fixed value (no
+# wake-up times: checked every cycle), windows over history, keep_firing_for and flapping.
+TRICKY = parse_rules(
+    """
+evaluation_interval: 15s
+rules:
+  - {name: Ramai, expr: "clients >= sla.capacity_users * 0.5", for: 1m, keep_firing_for: 2m}
+  - {name: Setengah, expr: "utilisation > 0.5", clear: "utilisation < 0.3", flap_threshold: 2}
+  - {name: SepiData, expr: "seconds_since_data >= 120 and seconds_since_data < 600"}
+  - {name: SepiLama, expr: "seconds_since_data > sla.capacity_users * 30"}
+  - {name: LambatRata, expr: "avg(rtt_avg_seconds, 5m) > 0.1", keep_firing_for: 1m}
+  - {name: SeringHilang, expr: "count(loss_ratio > 0.2, 10m) >= 2", for: 30s}
+  - {name: PasTiga, scope: ap, expr: "clients == 3 or clients == sla.capacity_users / 4"}
+  - {name: BaruNyala, scope: ap, expr: "uptime_seconds < 120", flap_threshold: 3}
+""",
+    "tricky.yaml",
+)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_incremental_evaluation_matches_a_full_one_for_tricky_rules(seed: int) -> None:
+    state = fleet(30)
+    feed = Feed(state, seed)
+    fast, full = RuleEngine(TRICKY, state), RuleEngine(TRICKY, state, incremental=False)
+    fired: set[str] = set()
+    flapped = False
+    for cycle in range(500):
+        now = 1_000_000.0 + cycle * STEP
+        if not (150 <= cycle < 200 or 300 <= cycle < 360):  # two gaps in the data
+            feed.step(cycle, now)
+        moves = sorted((t.rule.name, t.key, t.state.value) for t in fast.evaluate(now))
+        assert moves == sorted((t.rule.name, t.key, t.state.value) for t in full.evaluate(now))
+        assert picture(fast) == picture(full), f"cycle {cycle}"
+        fired |= {name for name, _, state_ in moves if state_ == "firing"}
+        flapped |= any(a.alert.flapping for a in full.alerts.values())
+    assert {rule.name for rule in TRICKY.rules} <= fired  # else the comparison proves little
+    assert flapped
+
+
+TIMED = parse_rules(
+    """
+evaluation_interval: 15s
+rules:
+  - {name: Ramai, expr: "clients >= 10", for: 1m, keep_firing_for: 2m, flap_threshold: 2}
+""",
+    "timed.yaml",
+)
+
+
+def test_alerts_move_with_time_alone_when_no_data_comes() -> None:
+    """Pending fires after `for`, keep_firing_for runs out and flapping ends an hour after the
+    changes, all on cycles without any new data: both engines, on the same cycle."""
+    state = fleet(1)
+    fast, full = RuleEngine(TIMED, state), RuleEngine(TIMED, state, incremental=False)
+    polls = {0: 15, 20: 2, 40: 15, 60: 2}  # cycle -> clients on every AP of the titik
+    seen: dict[str, list[int]] = {}
+    for cycle in range(400):
+        now = cycle * STEP
+        if cycle in polls:
+            for ap_id in state.aps:
+                state.record(ApSample(ap_id=ap_id, timestamp=now, reachable=True,
+                                      clients=ClientReading(total=polls[cycle])))  # fmt: skip
+        moves = [t.state.value for t in fast.evaluate(now)]
+        assert moves == [t.state.value for t in full.evaluate(now)], f"cycle {cycle}"
+        assert picture(fast) == picture(full), f"cycle {cycle}"
+        for move in moves:
+            seen.setdefault(move, []).append(cycle)
+        if ("Ramai", "t0") in fast.alerts and fast.alerts[("Ramai", "t0")].alert.flapping:
+            seen.setdefault("flapping", []).append(cycle)
+    # for 1m: 4 cycles after each rise; keep_firing_for 2m: 8 cycles after each drop; flapping
+    # from the second firing change (28) until only one change is left in the hour: the one
+    # at 44 leaves at 44 + 240 cycles
+    assert {k: v for k, v in seen.items() if k != "flapping"} == {
+        "pending": [0, 40], "firing": [4, 44], "resolved": [28, 68]}  # fmt: skip
+    assert seen["flapping"][0] == 28 and seen["flapping"][-1] == 44 + 240 - 1
+    assert ("Ramai", "t0") not in fast.alerts  # forgotten when its last change left the hour

@@ -1,81 +1,118 @@
-"""What a rule sees: the values of one titik or AP, read from state, and their recent past."""
+"""What a rule sees: the values of one titik or AP, read from state as a row, and their past.
+
+A row holds a scope's names in a fixed order (`HOTSPOT_COLUMNS`, `AP_COLUMNS`): the rules
+engine picks the few its rules read and compares them with the last row, and only builds a
+name -> value mapping for the titik where some rule must run.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from wifimon.alerts.expr import Value
 from wifimon.inventory import Hotspot
-from wifimon.state import ApState, State, Status
+from wifimon.state import ApState, HotspotState, HotspotView, Status
+
+Row = tuple[Value, ...]
+
+# names that change only with the inventory (place, SLA): rules read them as they are
+IDENTITY_COLUMNS = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
+                    "sla.min_mbps", "sla.capacity_users")  # fmt: skip
+HOTSPOT_FROM_APS = (
+    "status", "up", "clients", "utilisation", "aps_total", "aps_down", "reboots", "auth_errors",
+    "seconds_since_data", "uplink_mbps", "uplink_utilisation", "saturated",
+)  # fmt: skip
+HOTSPOT_FROM_PROBES = (
+    "download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason",
+    "reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds",
+)  # fmt: skip
+AP_CHANGING = ("status", "up", "clients", "uptime_seconds", "reboots", "auth_errors",
+               "seconds_since_data", "cpu_percent", "memory_percent")  # fmt: skip
+HOTSPOT_COLUMNS = IDENTITY_COLUMNS + HOTSPOT_FROM_APS + HOTSPOT_FROM_PROBES
+AP_COLUMNS = (*IDENTITY_COLUMNS, "ap", *AP_CHANGING)
+STATIC_NAMES = frozenset((*IDENTITY_COLUMNS, "ap"))
+PROBE_NAMES = frozenset(
+    {"download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason"}
+)
+REACH_NAMES = frozenset(
+    {"reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds"}
+)
 
 
-def _identity(hotspot: Hotspot) -> dict[str, Value]:
-    return {
-        **hotspot.place_labels,
-        "sla.min_mbps": hotspot.sla.min_mbps,
-        "sla.capacity_users": float(hotspot.sla.capacity_users),
-    }
+def identity_row(hotspot: Hotspot) -> Row:
+    """IDENTITY_COLUMNS of a titik."""
+    return (hotspot.id, hotspot.kota, hotspot.kecamatan, hotspot.kelurahan, hotspot.rw,
+            hotspot.provider, hotspot.sla.min_mbps, float(hotspot.sla.capacity_users))  # fmt: skip
+
+
+def hotspot_aps_row(view: HotspotView, now: float) -> Row:
+    """HOTSPOT_FROM_APS of a titik, from its view (its APs together)."""
+    status, summary, uplink = view.status, view.aps, view.uplink_bps
+    last = summary.last_success
+    return (
+        None if status == Status.UNKNOWN else status.value,
+        None if status == Status.UNKNOWN else status == Status.UP,
+        None if view.clients is None else float(view.clients),
+        view.utilisation,
+        float(summary.aps_total),
+        float(summary.aps_down),
+        float(summary.reboots),
+        float(summary.auth_errors),
+        None if last is None else max(0.0, now - last),
+        None if uplink is None else uplink / 1e6,
+        view.uplink_utilisation,
+        view.saturated,
+    )
+
+
+def hotspot_probes_row(hstate: HotspotState | None) -> Row:
+    """HOTSPOT_FROM_PROBES of a titik: its last throughput and reachability results."""
+    tput = hstate.throughput if hstate else None
+    reach = hstate.reachability if hstate else None
+    return (
+        *((_mbps(tput.download_bps), _mbps(tput.download_p10_bps), _mbps(tput.upload_bps),
+           tput.ok, tput.reason) if tput else (None,) * 5),
+        *((reach.reachable, reach.loss_ratio, reach.rtt_avg_seconds, reach.rtt_max_seconds,
+           reach.jitter_seconds) if reach else (None,) * 5),
+    )  # fmt: skip
+
+
+def ap_row(ap_state: ApState, now: float) -> Row:
+    """AP_CHANGING of an AP, from its last poll."""
+    up = ap_state.status == Status.UP
+    sample = ap_state.last_sample if up else None
+    clients = sample.clients.total if sample is not None else None
+    return (
+        _status(ap_state.status),
+        None if ap_state.status == Status.UNKNOWN else up,
+        None if clients is None else float(clients),
+        sample.uptime_seconds if sample else None,
+        float(ap_state.reboots_total),
+        float(ap_state.errors_total.get("auth", 0)),
+        _since(ap_state.last_success, now),
+        sample.cpu_percent if sample else None,
+        sample.memory_percent if sample else None,
+    )
+
+
+NEVER_MEASURED: dict[str, float | None] = dict.fromkeys(PROBE_NAMES | REACH_NAMES)
+
+
+def observed_at(hstate: HotspotState | None) -> dict[str, float | None]:
+    """When each probe-fed value was measured (None: never): a window counts probes, not
+    evaluations."""
+    stamps = dict(NEVER_MEASURED)
+    if hstate is not None:
+        if hstate.throughput is not None:
+            stamps.update(dict.fromkeys(PROBE_NAMES, hstate.throughput.started))
+        if hstate.reachability is not None:
+            stamps.update(dict.fromkeys(REACH_NAMES, hstate.reachability.started))
+    return stamps
 
 
 def _since(last: float | None, now: float) -> float | None:
     return None if last is None else max(0.0, now - last)
-
-
-def hotspot_values(state: State, hotspot_id: str, now: float) -> dict[str, Value]:
-    """Every name of the hotspot scope (see alerts.rules.HOTSPOT_NAMES)."""
-    view = state.hotspot_view(hotspot_id)
-    hotspot = view.hotspot
-    aps = [state.aps[ap.id] for ap in hotspot.access_points if ap.id in state.aps]
-    hstate = state.hotspot_states.get(hotspot_id)
-    reach = hstate.reachability if hstate else None
-    tput = hstate.throughput if hstate else None
-    successes = [ap.last_success for ap in aps if ap.last_success is not None]
-    values: dict[str, Value] = {
-        **_identity(hotspot),
-        "status": _status(view.status),
-        "up": None if view.status == Status.UNKNOWN else view.status == Status.UP,
-        "clients": None if view.clients is None else float(view.clients),
-        "utilisation": view.utilisation,
-        "aps_total": float(len(aps)),
-        "aps_down": float(sum(ap.status == Status.DOWN for ap in aps)),
-        "reboots": float(sum(ap.reboots_total for ap in aps)),
-        "auth_errors": float(sum(ap.errors_total.get("auth", 0) for ap in aps)),
-        "seconds_since_data": _since(max(successes) if successes else None, now),
-        "download_mbps": _mbps(tput.download_bps) if tput else None,
-        "download_p10_mbps": _mbps(tput.download_p10_bps) if tput else None,
-        "upload_mbps": _mbps(tput.upload_bps) if tput else None,
-        "probe_ok": tput.ok if tput else None,
-        "probe_reason": tput.reason if tput else None,
-        "reachable": reach.reachable if reach else None,
-        "loss_ratio": reach.loss_ratio if reach else None,
-        "rtt_avg_seconds": reach.rtt_avg_seconds if reach else None,
-        "rtt_max_seconds": reach.rtt_max_seconds if reach else None,
-        "jitter_seconds": reach.jitter_seconds if reach else None,
-        "uplink_mbps": _mbps(view.uplink_bps),
-        "uplink_utilisation": view.uplink_utilisation,
-        "saturated": view.saturated,
-    }
-    return values
-
-
-def ap_values(state: State, ap_state: ApState, now: float) -> dict[str, Value]:
-    """Every name of the AP scope (see alerts.rules.AP_NAMES)."""
-    hotspot = state.hotspots[ap_state.hotspot_id]
-    sample = ap_state.last_sample if ap_state.status == Status.UP else None
-    return {
-        **_identity(hotspot),
-        "ap": ap_state.ap.id,
-        "status": _status(ap_state.status),
-        "up": None if ap_state.status == Status.UNKNOWN else ap_state.status == Status.UP,
-        "clients": None if ap_state.clients is None else float(ap_state.clients),
-        "uptime_seconds": sample.uptime_seconds if sample else None,
-        "reboots": float(ap_state.reboots_total),
-        "auth_errors": float(ap_state.errors_total.get("auth", 0)),
-        "seconds_since_data": _since(ap_state.last_success, now),
-        "cpu_percent": sample.cpu_percent if sample else None,
-        "memory_percent": sample.memory_percent if sample else None,
-    }
 
 
 def _status(status: Status) -> str | None:
@@ -85,39 +122,6 @@ def _status(status: Status) -> str | None:
 
 def _mbps(bps: float | None) -> float | None:
     return None if bps is None else bps / 1e6
-
-
-STATIC_NAMES = frozenset(
-    {
-        "hotspot",
-        "ap",
-        "kota",
-        "kecamatan",
-        "kelurahan",
-        "rw",
-        "provider",
-        "sla.min_mbps",
-        "sla.capacity_users",
-    }
-)
-PROBE_NAMES = frozenset(
-    {"download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason"}
-)
-REACH_NAMES = frozenset(
-    {"reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds"}
-)
-
-
-def observed_at(state: State, hotspot_id: str | None, now: float) -> dict[str, float]:
-    """When each probe-fed value was measured: a window counts probes, not evaluations."""
-    hstate = state.hotspot_states.get(hotspot_id) if hotspot_id else None
-    stamps: dict[str, float] = {}
-    if hstate is not None:
-        if hstate.throughput is not None:
-            stamps.update(dict.fromkeys(PROBE_NAMES, hstate.throughput.started))
-        if hstate.reachability is not None:
-            stamps.update(dict.fromkeys(REACH_NAMES, hstate.reachability.started))
-    return stamps
 
 
 class History:
@@ -143,17 +147,25 @@ class History:
             history._series.setdefault(name, deque()).extend(samples)
         return history
 
-    def add(self, now: float, values: dict[str, Value], stamps: dict[str, float]) -> set[str]:
-        """Record a measurement; returns the names that got a new sample."""
+    def add(
+        self, now: float, value_of: Callable[[str], Value], stamps: Mapping[str, float | None]
+    ) -> set[str]:
+        """Record a measurement; returns the names whose window answers may have moved.
+
+        `stamps` says when probe-fed values were measured (None: never, nothing to record);
+        other names are measured `now`.
+        """
         appended = set()
         for name in self.names:
             series = self._series[name]
             when = stamps.get(name, now)
-            if series and series[-1][0] >= when:
+            if when is None or (series and series[-1][0] >= when):
                 continue
-            value = values.get(name)
+            value = value_of(name)
             if name in self.runs and series and series[-1][1] == value:
                 series[-1] = (when, value)  # min/max/increase see the same values
+                if len(series) == 1:
+                    continue  # one value, whatever the window: no answer moved
             else:
                 series.append((when, value))
             appended.add(name)
@@ -176,4 +188,5 @@ class History:
         return found
 
     def series(self, name: str) -> Sequence[tuple[float, Value]]:
-        return list(self._series.get(name, ()))
+        """The samples of `name`, oldest first (the history's own: read, do not change)."""
+        return self._series.get(name, ())

@@ -1,25 +1,33 @@
-"""Evaluates the rules over state: one alert lifecycle per (rule, titik or AP)."""
+"""Evaluates the rules over state: one alert lifecycle per (rule, titik or AP).
+
+A cycle reads only the titik and APs with new data, steps the alerts that exist, and wakes
+rules that read the clock (`seconds_since_data`) when it crosses their thresholds; the rest
+would give the answer they gave last time. `incremental=False` runs every rule on everything
+(the reference this is tested against).
+"""
 
 from __future__ import annotations
 
+import heapq
 import logging
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from wifimon.alerts.acks import Ack
-from wifimon.alerts.context import History, ap_values, hotspot_values, observed_at
+from wifimon.alerts.context import History, Row
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
+from wifimon.alerts.plan import CLOCK_NAME, Input, ScopePlan
 from wifimon.alerts.rules import SCOPES, GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
+from wifimon.alerts.source import Source, StateSource
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.alerts.told import Told
 from wifimon.state import State
 
 log = logging.getLogger(__name__)
 LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
-CLOCK_NAMES = frozenset({"seconds_since_data"})  # change with time alone, not with new data
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class ActiveAlert:
     key: str
     alert: Alert
     labels: dict[str, str]
-    annotations: dict[str, str] = field(default_factory=dict)
+    rendered: dict[str, str] | None = None  # annotations, once rendered (see `annotations`)
     members: list[str] = field(default_factory=list)  # grouped alerts: the titik it names
     silenced_by: str | None = None  # id of the active silence matching it, if any
     inhibited_by: str | None = None  # the firing alert that holds this one back, if any
@@ -53,108 +61,46 @@ class ActiveAlert:
     grouped_into: list[str] = field(default_factory=list)  # firing group alerts naming it
     told: Told = field(default_factory=Told)  # who has heard of it (dispatch)
     ack: Ack | None = None  # the acknowledgement of this firing episode, if any
+    render_from: dict[str, Value] | None = None  # values of the last transition, not rendered
 
     @property
     def id(self) -> str:
         """`TitikMati:jp-glr-01`, `GangguanKelurahan:Galur`: how people refer to it."""
         return alert_id(self.rule.name, self.key)
 
+    @property
+    def annotations(self) -> dict[str, str]:
+        """Summary and description as of the last transition, rendered when first read:
+        pending alerts that never fire cost no template rendering."""
+        if self.rendered is None:
+            values = self.render_from or {}
+            rule = self.rule
+            self.rendered = rule.annotate(values, self.labels) if isinstance(rule, Rule) else {}
+            self.render_from = None
+        return self.rendered
 
-class Source(Protocol):
-    """Where the engine reads titik and APs."""
+    @annotations.setter
+    def annotations(self, rendered: dict[str, str]) -> None:
+        self.rendered, self.render_from = rendered, None
 
-    def entries(self, scope: str) -> Iterable[tuple[str, Hashable | None]]:
-        """Every titik or AP of the scope with a signature that changes when its inputs do.
-
-        None as a signature means "always read again".
-        """
-        ...
-
-    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
-        """The values of one titik or AP, and when each probe-fed value was measured."""
-        ...
-
-    def keys(self) -> set[str]:
-        """Every titik and AP that exists now."""
-        ...
-
-
-SELF_KEY = "wifimon"  # the key of alerts about the daemon itself
+    def annotate_later(self, values: dict[str, Value]) -> None:
+        """Keep a copy of the values the annotations will be rendered from."""
+        self.rendered, self.render_from = None, dict(values)
 
 
-class StateSource:
-    """The daemon's state as a rule source; signatures count polls and probe results.
-
-    `self_values` gives the values of the `daemon` scope (wifimon's own health), if any.
-    """
-
-    def __init__(
-        self, state: State, self_values: Callable[[float], dict[str, Value]] | None = None
-    ) -> None:
-        self.state = state
-        self.self_values = self_values
-
-    def keys(self) -> set[str]:
-        return set(self.state.hotspots) | set(self.state.aps) | {SELF_KEY}
-
-    def entries(self, scope: str) -> Iterator[tuple[str, Hashable | None]]:
-        aps, hstates = self.state.aps, self.state.hotspot_states
-        if scope == "daemon":
-            if self.self_values is not None:
-                yield SELF_KEY, None
-        elif scope == "hotspot":
-            for hotspot_id, hotspot in self.state.hotspots.items():
-                hstate = hstates.get(hotspot_id)
-                polls = sum(aps[ap.id].updates for ap in hotspot.access_points if ap.id in aps)
-                yield hotspot_id, (hotspot, hstate.updates if hstate else -1, polls)
-        else:
-            for ap_id, ap_state in aps.items():
-                yield ap_id, (ap_state, self.state.hotspots.get(ap_state.hotspot_id),
-                              ap_state.updates)  # fmt: skip
-
-    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
-        if scope == "daemon" and self.self_values is not None:
-            return self.self_values(now), {}
-        if scope == "hotspot":
-            return hotspot_values(self.state, key, now), observed_at(self.state, key, now)
-        return ap_values(self.state, self.state.aps[key], now), {}
-
-
-@dataclass
+@dataclass(slots=True)
 class _Seen:
-    """What the engine read from one titik or AP the last time its inputs changed."""
+    """What the engine knows of one titik or AP: its last row and its recent past."""
 
-    signature: Hashable | None
-    values: dict[str, Value]
-    inputs: tuple[Value, ...]
-    data_at: float | None  # when the last data arrived, to age seconds_since_data
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """The rules of one scope and the names they read, worked out once per rule set."""
-
-    rules: tuple[Rule, ...]
-    names: tuple[str, ...]
-    readers: dict[str, frozenset[str]]  # name -> the rules (by name) that read it
-    clock_rules: tuple[Rule, ...]  # rules that read a value that changes with time alone
-
-    @classmethod
-    def of(cls, rules: Sequence[Rule]) -> _Plan:
-        reads = {r.name: r.expr.names | (r.clear.names if r.clear else frozenset()) for r in rules}
-        names = tuple(sorted(set().union(*reads.values()))) if reads else ()
-        readers = {n: frozenset(r for r, read in reads.items() if n in read) for n in names}
-        clock = tuple(r for r in rules if CLOCK_NAMES & reads[r.name])
-        return cls(tuple(rules), names, readers, clock)
-
-    def affected(self, changed: set[str], alerting: set[str] | None) -> Sequence[Rule]:
-        """Rules that read a changed name or the clock, or have an alert to advance."""
-        if not changed and not alerting:
-            return self.clock_rules
-        wanted = set(alerting or ())
-        for name in changed:
-            wanted |= self.readers.get(name, frozenset())
-        return [r for r in self.rules if r.name in wanted or r in self.clock_rules]
+    history: History
+    row: Row = ()
+    taken: tuple[Value, ...] = ()  # the values the rules read, as last read
+    inputs: list[Input] = field(default_factory=list)  # the same, compared names as sides
+    data_at: float | None = None  # when the last data arrived, to age seconds_since_data
+    values: dict[str, Value] | None = None  # the row by name, built when a rule runs
+    clock_at: float | None = None  # when a clock rule may next answer differently
+    wake_at: float | None = None  # that, or when one of its alerts may move with time alone
+    queued_at: float | None = None  # the time of its live entry in the wake-up queue
 
 
 class RuleEngine:
@@ -164,22 +110,25 @@ class RuleEngine:
         self.source: Source = StateSource(source) if isinstance(source, State) else source
         self.incremental = incremental  # False: run every rule on everything (the reference)
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
-        self.histories: dict[tuple[str, str], History] = {}
-        self._seen: dict[tuple[str, str], _Seen] = {}
+        self._seen: dict[str, dict[str, _Seen]] = {}  # scope -> key -> what was read
+        self._wake: dict[str, list[tuple[float, str]]] = {}  # scope -> heap of (time, key)
         self._use(ruleset)
 
     def _use(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self._plans = {
-            scope: _Plan.of([r for r in ruleset.rules if r.scope == scope]) for scope in SCOPES
-        }
+            scope: ScopePlan.of([r for r in ruleset.rules if r.scope == scope],
+                                self.source.columns(scope))
+            for scope in SCOPES
+        }  # fmt: skip
         keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
         self._history_spec: dict[str, tuple[frozenset[str], frozenset[str], float]] = {
             scope: (ruleset.history_names(scope), ruleset.run_names(scope), keep)
             for scope in SCOPES
         }
-        self.histories.clear()
-        self._seen.clear()
+        self._seen = {scope: {} for scope in SCOPES}
+        self._wake = {scope: [] for scope in SCOPES}
+        self._read_all = True  # new rules: read everything once
 
     def replace_rules(self, ruleset: RuleSet) -> None:
         """New rules keep the alerts of rules that still exist (by name)."""
@@ -191,21 +140,22 @@ class RuleEngine:
         self._use(ruleset)
 
     def evaluate(self, now: float, silences: Sequence[Silence] = ()) -> list[Transition]:
-        """One cycle: every rule whose inputs changed, that reads the clock, or that has an
-        alert runs; the rest would give the answer they gave last time.
-        """
+        """One cycle over the titik and APs with new data, alerts or a clock rule due."""
         transitions: list[Transition] = []
-        tracked: dict[str, set[str]] = {}
-        for rule_name, key in self.alerts:
-            tracked.setdefault(key, set()).add(rule_name)
+        alerting: dict[str, dict[str, set[str]]] = {scope: {} for scope in SCOPES}
+        for (rule_name, key), active in self.alerts.items():
+            if active.rule.scope in alerting:
+                alerting[active.rule.scope].setdefault(key, set()).add(rule_name)
+        everything, self._read_all = self._read_all, False
         for scope, plan in self._plans.items():
+            changed = self.source.changed(scope)
             if not plan.rules:
                 continue
-            for key, signature in self.source.entries(scope):
-                values, rules, history = self._prepare(plan, scope, key, signature, now, tracked)
-                if rules:
-                    self._run(rules, key, values, history, now, transitions)
-        self._forget_removed(self.source.keys())
+            if changed is None or everything:
+                everything, changed = True, None
+            self._evaluate_scope(scope, plan, changed, alerting[scope], now, transitions)
+        if everything:
+            self._forget_removed()
         self._group(now, transitions)
         for active in self.alerts.values():
             silence = silenced_by(list(silences), active.labels, now) if silences else None
@@ -216,40 +166,140 @@ class RuleEngine:
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
         return transitions
 
-    def _prepare(
+    def _evaluate_scope(
         self,
-        plan: _Plan,
         scope: str,
-        key: str,
-        signature: Hashable | None,
+        plan: ScopePlan,
+        changed: Collection[str] | None,
+        scope_alerts: dict[str, set[str]],
         now: float,
-        tracked: dict[str, set[str]],
-    ) -> tuple[dict[str, Value], Sequence[Rule], History]:
-        """Read the item again if its signature changed; pick the rules that must run."""
-        history = self._history(scope, key)
-        seen = self._seen.get((scope, key))
-        unchanged = seen is not None and signature is not None and seen.signature == signature
+        transitions: list[Transition],
+    ) -> None:
+        """Run the rules of one scope where they could answer differently than last time:
+        where inputs moved, and where an alert or a clock rule may move with time alone.
+
+        `changed` None: every key is read and every rule run (new rules or inventory).
+        """
+        fresh = changed if changed is not None else self.source.keys(scope)
         if not self.incremental:
-            values, stamps = self.source.read(scope, key, now)
-            if not unchanged:
-                history.add(now, values, stamps)
-                self._seen[(scope, key)] = _Seen(signature, {}, (), None)
-            return values, plan.rules, history
-        if unchanged:
-            assert seen is not None
-            if seen.data_at is not None:
-                seen.values["seconds_since_data"] = max(0.0, now - seen.data_at)
-            return seen.values, plan.affected(set(), tracked.get(key)), history
-        values, stamps = self.source.read(scope, key, now)
-        appended = history.add(now, values, stamps)
-        inputs = tuple(values.get(name) for name in plan.names)
-        age = values.get("seconds_since_data")
-        data_at = now - age if isinstance(age, float) else None
-        self._seen[(scope, key)] = _Seen(signature, values, inputs, data_at)
+            self._evaluate_all(scope, plan, fresh, now, transitions)
+            return
+        due = self._due(scope, now)
+        clock_always = plan.thresholds is None and bool(plan.clock_rules)
+        if clock_always:
+            due = set(self.source.keys(scope))  # a clock value used beyond comparisons
+        seen_of = self._seen[scope]
+        for key in {*fresh, *due} if due else fresh:
+            if key in fresh:
+                seen, moved = self._read(plan, scope, key, now, changed is None)
+            elif (found := seen_of.get(key)) is not None:
+                seen, moved = found, set()
+            else:
+                continue  # a titik that is gone (forgotten below)
+            alerting = scope_alerts.get(key)
+            clock = False
+            if key in due:
+                clock = clock_always or (seen.clock_at is not None and seen.clock_at <= now)
+                if clock and key not in fresh and seen.data_at is not None:
+                    age = max(0.0, now - seen.data_at)
+                    seen.taken = plan.age(seen.taken, seen.inputs, seen.row, age)
+            rules = plan.pick(moved, alerting if key in due else None, clock)
+            if rules:
+                values = self._values(plan, seen, now)
+                self._run(rules, key, values, seen.history, now, transitions)
+            if plan.thresholds or alerting or rules:
+                with_alerts = (*(alerting or ()), *(rule.name for rule in rules))
+                self._schedule(plan, scope, seen, key, now, with_alerts)
+
+    def _evaluate_all(
+        self,
+        scope: str,
+        plan: ScopePlan,
+        fresh: Collection[str],
+        now: float,
+        transitions: list[Transition],
+    ) -> None:
+        """The reference: every rule on every key, every cycle."""
+        for key in self.source.keys(scope):
+            row, stamps = self.source.row(scope, key, now)
+            values = dict(zip(plan.columns, row, strict=True))
+            seen = self._seen_of(scope, key)
+            if key in fresh:
+                seen.history.add(now, values.get, stamps)
+            self._run(plan.rules, key, values, seen.history, now, transitions)
+
+    def _read(
+        self, plan: ScopePlan, scope: str, key: str, now: float, everything: bool
+    ) -> tuple[_Seen, set[str] | None]:
+        """New data: read it and keep its history; the names that moved (None: take all)."""
+        row, stamps = self.source.row(scope, key, now)
+        seen = self._seen_of(scope, key)
+        appended = set()
+        if seen.history.names:
+            position = plan.position
+            appended = seen.history.add(now, lambda name: row[position[name]], stamps)
+        taken = plan.take(row)
+        new = not seen.row or everything  # after new rules or inventory: every rule runs
+        moved = set() if new else plan.moved(taken, seen.taken, seen.inputs, row)
+        if new:
+            seen.inputs = plan.inputs(taken, row)
+        age = row[plan.clock_column] if plan.clock_column is not None else None
+        seen.row, seen.taken, seen.values = row, taken, None
+        seen.data_at = now - age if isinstance(age, float) else None
+        return seen, None if new else moved | appended
+
+    def _seen_of(self, scope: str, key: str) -> _Seen:
+        seen = self._seen[scope].get(key)
         if seen is None:
-            return values, plan.rules, history
-        changed = {n for n, a, b in zip(plan.names, inputs, seen.inputs, strict=True) if a != b}
-        return values, plan.affected(changed | appended, tracked.get(key)), history
+            names, runs, keep = self._history_spec[scope]
+            seen = self._seen[scope][key] = _Seen(History(names, keep, runs))
+        return seen
+
+    @staticmethod
+    def _values(plan: ScopePlan, seen: _Seen, now: float) -> dict[str, Value]:
+        """The last row by name, seconds_since_data aged to `now`."""
+        if seen.values is None:
+            seen.values = dict(zip(plan.columns, seen.row, strict=True))
+        if seen.data_at is not None:
+            seen.values[CLOCK_NAME] = max(0.0, now - seen.data_at)
+        return seen.values
+
+    def _due(self, scope: str, now: float) -> set[str]:
+        """Keys whose clock rules may answer differently now (from the wake-up queue)."""
+        queue, due = self._wake[scope], set()
+        while queue and queue[0][0] <= now:
+            at, key = heapq.heappop(queue)
+            seen = self._seen[scope].get(key)
+            if seen is None or seen.queued_at != at:
+                continue  # superseded by an earlier entry, or forgotten
+            seen.queued_at = None
+            if seen.wake_at is None:
+                continue
+            if seen.wake_at <= now:
+                due.add(key)
+            else:  # new data moved its crossing later
+                seen.queued_at = seen.wake_at
+                heapq.heappush(queue, (seen.wake_at, key))
+        return due
+
+    def _schedule(
+        self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float, rules: Iterable[str]
+    ) -> None:
+        """Queue the key's next wake-up: a clock crossing, or the time one of its alerts (of
+        `rules`) may move without new data. One live entry per key, the earliest."""
+        seen.clock_at = plan.wake_at(seen.data_at, now)
+        times = [seen.clock_at] if seen.clock_at is not None else []
+        for rule_name in rules:
+            active = self.alerts.get((rule_name, key))
+            if active is not None and (at := active.alert.next_change_at(active.rule.timing)):
+                times.append(at)
+        seen.wake_at = min(times, default=None)
+        if seen.wake_at is None:
+            return
+        if seen.queued_at is not None and seen.queued_at <= seen.wake_at:
+            return  # the queued entry comes first; it is moved on when it comes up
+        seen.queued_at = seen.wake_at
+        heapq.heappush(self._wake[scope], (seen.wake_at, key))
 
     def _run(
         self,
@@ -269,13 +319,12 @@ class RuleEngine:
             if active is None:
                 if not condition:
                     continue
-                labels = _labels(rule, values)
-                active = ActiveAlert(rule, key, Alert(), labels, rule.annotate(values, labels))
+                active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
                 self.alerts[(rule.name, key)] = active
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
             if changed is not None:
-                active.annotations = rule.annotate(values, active.labels)
+                active.annotate_later(values)
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
             if active.alert.forgettable:
@@ -359,22 +408,20 @@ class RuleEngine:
         if active.alert.forgettable:
             del self.alerts[(group.name, key)]
 
-    def _history(self, scope: str, key: str) -> History:
-        history = self.histories.get((scope, key))
-        if history is None:
-            names, runs, keep = self._history_spec[scope]
-            history = self.histories[(scope, key)] = History(names, keep, runs)
-        return history
+    def history(self, scope: str, key: str) -> History | None:
+        """The recent past the rules keep of one titik or AP, if any."""
+        seen = self._seen[scope].get(key)
+        return seen.history if seen is not None else None
 
-    def _forget_removed(self, alive: set[str]) -> None:
+    def _forget_removed(self) -> None:
         """Titik and APs that left the inventory take their alerts and history with them."""
-        for key in [k for k, a in self.alerts.items()
-                    if k[1] not in alive and a.rule.scope != "group"]:  # fmt: skip
-            del self.alerts[key]
-        for key in [k for k in self.histories if k[1] not in alive]:
-            del self.histories[key]
-        for key in [k for k in self._seen if k[1] not in alive]:
-            del self._seen[key]
+        alive: dict[str, set[str]] = {scope: set(self.source.keys(scope)) for scope in SCOPES}
+        for gone in [k for k, a in self.alerts.items()
+                     if a.rule.scope in alive and k[1] not in alive[a.rule.scope]]:  # fmt: skip
+            del self.alerts[gone]
+        for scope, seen in self._seen.items():
+            for key in [k for k in seen if k not in alive[scope]]:
+                del seen[key]
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every alert with its timers and labels, for the store."""

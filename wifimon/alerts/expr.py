@@ -321,6 +321,20 @@ class Expression:
         """The longest window any function here looks back (0 when none)."""
         return _longest_window(self.tree)
 
+    def comparands(
+        self, name: str, constants: frozenset[str] = frozenset()
+    ) -> frozenset[float | str] | None:
+        """What `name` is compared with, when comparing with numbers or with `constants` (names
+        that are fixed for a titik, like its SLA) is all this expression does with it.
+
+        The result can then change with `name` alone only where it crosses one of them: the
+        engine skips rules whose values stayed on the same side, and wakes a rule on
+        `seconds_since_data > 900` once rather than every cycle. None when `name` is used
+        any other way.
+        """
+        found: set[float | str] = set()
+        return frozenset(found) if _only_compared(self.tree, name, constants, found) else None
+
     def evaluate(self, values: Mapping[str, Value], history: History | None = None) -> Value:
         return self.fn(values, history)
 
@@ -372,6 +386,29 @@ def _history_names(node: Node, found: set[str], functions: tuple[str, ...] = ())
         found.update(_names(node.args[0]))
     for child in _children(node):
         _history_names(child, found, functions)
+
+
+COMPARISONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
+
+
+def _only_compared(
+    node: Node, name: str, constants: frozenset[str], found: set[float | str]
+) -> bool:
+    """False when `name` appears other than as `name OP number` or `name OP constant`;
+    collects the numbers and constants' names."""
+    if isinstance(node, Binary) and node.op in COMPARISONS:
+        for own, other in ((node.left, node.right), (node.right, node.left)):
+            if not (isinstance(own, Name) and own.name == name):
+                continue
+            if isinstance(other, Literal) and isinstance(other.value, float):
+                found.add(other.value)
+                return True
+            if isinstance(other, Name) and other.name in constants:
+                found.add(other.name)
+                return True
+    if isinstance(node, Name):
+        return node.name != name
+    return all(_only_compared(child, name, constants, found) for child in _children(node))
 
 
 RUN_FUNCTIONS = ("min", "max", "increase")  # same answer when repeated values are collapsed
@@ -568,7 +605,7 @@ class _AnyName(frozenset[str]):
 
 def _aligned(names: list[str], history: History) -> tuple[list[float], list[dict[str, Value]]]:
     """Past values of the names that have history, aligned from the newest backwards."""
-    columns = {name: history.series(name) for name in names}
+    columns = {name: list(history.series(name)) for name in names}
     columns = {name: column for name, column in columns.items() if column}
     if not columns:
         return [], []
@@ -585,13 +622,17 @@ def _aligned(names: list[str], history: History) -> tuple[list[float], list[dict
 def _consecutive(
     condition: Evaluator, names: list[str], values: Mapping[str, Value], history: History
 ) -> float:
-    """How many of the most recent samples in a row satisfy `condition`."""
+    """How many of the most recent samples in a row satisfy `condition` (walked back from
+    the newest, stopping at the first that does not)."""
+    columns = [(name, column) for name in names if (column := history.series(name))]
+    if not columns:
+        return 0.0
     run = 0
-    for snapshot in reversed(_aligned(names, history)[1]):
-        if condition({**values, **snapshot}, None) is True:
-            run += 1
-        else:
+    for back in range(1, min(len(column) for _, column in columns) + 1):
+        snapshot = {name: column[-back][1] for name, column in columns}
+        if condition({**values, **snapshot}, None) is not True:
             break
+        run += 1
     return float(run)
 
 

@@ -53,6 +53,18 @@ class Alert:
             self.state == AlertState.RESOLVED and not self.changes
         )
 
+    def next_change_at(self, timing: Timing) -> float | None:
+        """When stepping with the same conditions could next change anything (state, flapping,
+        being forgettable); None: only a change of condition can."""
+        times = []
+        if self.state == AlertState.PENDING and self.active_since is not None:
+            times.append(self.active_since + timing.for_seconds)
+        if self.state == AlertState.FIRING and self.clear_since is not None:
+            times.append(self.clear_since + timing.keep_firing_for_seconds)
+        if self.changes and (self.flapping or self.state == AlertState.RESOLVED):
+            times.append(self.changes[0] + FLAP_WINDOW_SECONDS)
+        return min(times, default=None)
+
     def step(self, now: float, condition: bool, clear: bool, timing: Timing) -> AlertState | None:
         """Advance to `now`; returns the new state when it changed, else None.
 

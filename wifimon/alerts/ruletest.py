@@ -18,7 +18,7 @@ defaults (sla.min_mbps 50, sla.capacity_users 50).
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.lifecycle import AlertState
-from wifimon.alerts.rules import RuleSet, load_rules
+from wifimon.alerts.rules import NAMES, RuleSet, load_rules
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import load_yaml, validation_error
 
@@ -111,15 +111,23 @@ class Timeline:
     aps: dict[str, dict[str, list[Value]]] = field(default_factory=dict)
     parent: dict[str, str] = field(default_factory=dict)
 
-    def keys(self) -> set[str]:
-        return set(self.hotspots) | set(self.aps)
+    def changed(self, scope: str) -> None:
+        """Every series is read again at every step (a test has few)."""
+        return None
 
-    def entries(self, scope: str) -> Iterator[tuple[str, Hashable | None]]:
-        """Every series, read again at every step (a test has few)."""
-        for key in self.hotspots if scope == "hotspot" else self.aps:
-            yield key, None
+    def keys(self, scope: str) -> Collection[str]:
+        return self.hotspots if scope == "hotspot" else self.aps if scope == "ap" else ()
 
-    def read(self, scope: str, key: str, now: float) -> tuple[dict[str, Value], dict[str, float]]:
+    def columns(self, scope: str) -> tuple[str, ...]:
+        return tuple(sorted(NAMES[scope]))
+
+    def row(self, scope: str, key: str, now: float) -> tuple[tuple[Value, ...], dict[str, float]]:
+        values, stamps = self._values(scope, key, now)
+        return tuple(values.get(name) for name in self.columns(scope)), stamps
+
+    def _values(
+        self, scope: str, key: str, now: float
+    ) -> tuple[dict[str, Value], dict[str, float]]:
         index = round(now / self.step)
         series = (self.hotspots if scope == "hotspot" else self.aps)[key]
         values: dict[str, Value] = dict(DEFAULTS)

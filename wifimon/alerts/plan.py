@@ -1,0 +1,202 @@
+"""What the rules of one scope read, worked out once per rule set: which rules a change wakes.
+
+A rule can only answer differently when a name it reads moves. A name that rules only compare
+with numbers or with a titik's fixed values (`utilisation >= 0.9`, `clients >=
+sla.capacity_users`) moves, for them, only when it crosses one of those: its input is the
+side of each it is on, not the number itself, so 44 clients becoming 45 of 50 wakes nothing.
+"""
+
+from __future__ import annotations
+
+import operator
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from wifimon.alerts.context import STATIC_NAMES, Row
+from wifimon.alerts.expr import Value
+from wifimon.alerts.rules import Rule
+
+CLOCK_NAME = "seconds_since_data"  # changes with time alone, not with new data
+CLOCK_SLACK = 0.001  # wake a clock rule this much early: float rounding never skips a crossing
+
+
+class Side:
+    """Which side of a name's edges a value lies on; equal only to itself."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"Side({self.index})"
+
+
+Input = Value | Side  # a value, or for a name only compared, its side of the edges
+
+
+class Cut:
+    """A name only compared: at `input` of the inputs, against `numbers` and fixed columns."""
+
+    __slots__ = ("_sides", "columns", "input", "numbers")
+
+    def __init__(self, input: int, numbers: tuple[float, ...], columns: tuple[int, ...]) -> None:
+        self.input, self.numbers, self.columns = input, numbers, columns
+        self._sides = tuple(Side(i) for i in range(2 * (len(numbers) + len(columns)) + 1))
+
+    def __repr__(self) -> str:
+        return f"Cut({self.input}, {self.numbers}, {self.columns})"
+
+    def side(self, value: Value, row: Row) -> Input:
+        """Where `value` lies among the edges: the same side of each, the same answers."""
+        if type(value) is not float and type(value) is not int:
+            return value  # text, yes/no, unknown: compared as they are
+        edges = self.numbers
+        if self.columns:
+            fixed = [e for c in self.columns if type(e := row[c]) is float or type(e) is int]
+            edges = tuple(sorted((*edges, *fixed))) if edges else tuple(sorted(fixed))
+        position = bisect_left(edges, value)
+        on_edge = position < len(edges) and edges[position] == value
+        return self._sides[2 * position + on_edge]
+
+
+@dataclass(frozen=True)
+class ScopePlan:
+    """The rules of one scope, the names they read and where those are in a row."""
+
+    rules: tuple[Rule, ...]
+    columns: tuple[str, ...]  # the source's row layout
+    position: dict[str, int]  # name -> its place in a row
+    names: tuple[str, ...]  # what the rules read, in the order of `inputs`
+    take: Callable[[Row], tuple[Value, ...]]  # the names' values out of a row
+    cut_at: tuple[Cut | None, ...]  # per input: how a name only compared is cut, else None
+    readers: dict[str, frozenset[str]]  # name -> the rules (by name) that read it
+    clock_rules: frozenset[str]  # rules that read a value that changes with time alone
+    clock_column: int | None  # where seconds_since_data is in a row
+    clock_input: int | None  # where it is in the inputs
+    thresholds: tuple[float, ...] | None  # where the clock may flip a rule; None: anywhere
+
+    @classmethod
+    def of(cls, rules: Sequence[Rule], columns: tuple[str, ...]) -> ScopePlan:
+        expressions = {r.name: [e for e in (r.expr, r.clear) if e is not None] for r in rules}
+        reads = {name: frozenset().union(*(e.names for e in exprs))
+                 for name, exprs in expressions.items()}  # fmt: skip
+        names = tuple(sorted(set().union(*reads.values()))) if reads else ()
+        where = {name: index for index, name in enumerate(columns)}
+        missing = [name for name in names if name not in where]
+        if missing:
+            raise ValueError(f"the rule source gives no {', '.join(missing)}")
+        readers = {n: frozenset(r for r, read in reads.items() if n in read) for n in names}
+        clock = frozenset(r for r, read in reads.items() if CLOCK_NAME in read)
+        all_expressions = [e for exprs in expressions.values() for e in exprs]
+        cuts = [_cut(i, name, all_expressions, where) for i, name in enumerate(names)]
+        return cls(
+            rules=tuple(rules),
+            columns=columns,
+            position=where,
+            names=names,
+            take=_taker([where[name] for name in names]),
+            cut_at=tuple(cuts),
+            readers=readers,
+            clock_rules=clock,
+            clock_column=where.get(CLOCK_NAME),
+            clock_input=names.index(CLOCK_NAME) if CLOCK_NAME in names else None,
+            thresholds=_thresholds(clock, expressions),
+        )
+
+    def inputs(self, taken: tuple[Value, ...], row: Row) -> list[Input]:
+        """What the rules read, names only compared reduced to their side of each edge."""
+        cut_at = self.cut_at
+        return [value if cut_at[i] is None else cut_at[i].side(value, row)  # type: ignore[union-attr]
+                for i, value in enumerate(taken)]  # fmt: skip
+
+    def moved(
+        self, taken: tuple[Value, ...], before: tuple[Value, ...], inputs: list[Input], row: Row
+    ) -> set[str]:
+        """Names whose input changed since `before` (`inputs` is brought up to date)."""
+        if taken == before:
+            return set()
+        moved = set()
+        for i, (value, old) in enumerate(zip(taken, before, strict=True)):
+            if value == old:
+                continue
+            cut = self.cut_at[i]
+            side = value if cut is None else cut.side(value, row)
+            if side != inputs[i]:
+                inputs[i] = side
+                moved.add(self.names[i])
+        return moved
+
+    def age(
+        self, taken: tuple[Value, ...], inputs: list[Input], row: Row, age: float
+    ) -> tuple[Value, ...]:
+        """Set seconds_since_data to `age`, what the clock rules now see: in `inputs`, and in
+        the taken values returned (new data is compared with what the rules last saw)."""
+        index = self.clock_input
+        if index is None:
+            return taken
+        cut = self.cut_at[index]
+        inputs[index] = cut.side(age, row) if cut is not None else age
+        return (*taken[:index], age, *taken[index + 1 :])
+
+    def pick(
+        self, changed: Collection[str] | None, alerting: Collection[str] | None, clock: bool
+    ) -> list[Rule]:
+        """Rules that read a changed name (None: all changed), have an alert to advance, or
+        (`clock`) read the clock."""
+        if changed is None:
+            return list(self.rules)
+        wanted = set(alerting) if alerting else set()
+        for name in changed:
+            wanted |= self.readers.get(name, frozenset())
+        if clock:
+            wanted |= self.clock_rules
+        return [r for r in self.rules if r.name in wanted] if wanted else []
+
+    def wake_at(self, data_at: float | None, now: float) -> float | None:
+        """The next time a clock rule may answer differently, with no new data meanwhile."""
+        if data_at is None or not self.thresholds:
+            return None
+        for threshold in self.thresholds:  # ascending
+            if data_at + threshold + CLOCK_SLACK > now:
+                return data_at + threshold - CLOCK_SLACK
+        return None
+
+
+def _taker(positions: list[int]) -> Callable[[Row], tuple[Value, ...]]:
+    if not positions:
+        return lambda row: ()
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*positions)
+
+
+def _cut(index: int, name: str, expressions: Sequence, where: dict[str, int]) -> Cut | None:
+    """The edges of a name every expression only compares (None: it is used otherwise)."""
+    found: set[float | str] = set()
+    for expression in expressions:
+        if name not in expression.names:
+            continue
+        comparands = expression.comparands(name, STATIC_NAMES)
+        if comparands is None:
+            return None
+        found |= comparands
+    numbers = tuple(sorted(c for c in found if isinstance(c, float)))
+    static = tuple(sorted(where[c] for c in found if isinstance(c, str) and c in where))
+    if len(numbers) + len(static) != len(found):
+        return None  # compared with a fixed name the source does not give
+    return Cut(index, numbers, static)
+
+
+def _thresholds(clock: frozenset[str], expressions: dict[str, list]) -> tuple[float, ...] | None:
+    """Every number the clock rules compare seconds_since_data with; None if they do more."""
+    found: set[float] = set()
+    for rule_name in clock:
+        for expression in expressions[rule_name]:
+            comparands = expression.comparands(CLOCK_NAME)
+            if comparands is None:
+                return None
+            found |= {c for c in comparands if isinstance(c, float)}
+    return tuple(sorted(found))
