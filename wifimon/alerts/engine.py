@@ -333,18 +333,19 @@ class RuleEngine:
     def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels:
         from everyone, or (`recipients`) only from some roles."""
+        by_rule = self._by_rule()
         sources: dict[tuple[str, tuple[str | None, ...]], ActiveAlert] = {}
         for inhibition in self.ruleset.inhibitions:
-            for active in self.alerts.values():
-                if (
-                    active.rule.name == inhibition.source
-                    and active.alert.state == AlertState.FIRING
-                ):
+            for active in by_rule.get(inhibition.source, ()):
+                if active.alert.state == AlertState.FIRING:
                     values = tuple(active.labels.get(name) for name in inhibition.equal)
                     sources.setdefault((inhibition.source, values), active)
         for active in self.alerts.values():
             active.inhibited_by = None
-            active.held_from = {}
+            if active.held_from:
+                active.held_from = {}
+        targets = set().union(*(i.targets for i in self.ruleset.inhibitions))
+        for active in (a for name in targets for a in by_rule.get(name, ())):
             for inhibition in self.ruleset.inhibitions:
                 if active.rule.name not in inhibition.targets:
                     continue
@@ -362,19 +363,27 @@ class RuleEngine:
         """Storm control: a group fires when `min_count` of its source alerts with the same
         `by` labels started firing within its window, and names them all until fewer than
         `clear_below` are firing."""
+        by_rule = self._by_rule()
         for active in self.alerts.values():
-            active.grouped_into = []
+            if active.grouped_into:
+                active.grouped_into = []
         for group in self.ruleset.groups:
             buckets: dict[tuple[str, ...], list[ActiveAlert]] = {}
-            for active in self.alerts.values():
-                if active.rule.name in group.sources and active.alert.state == AlertState.FIRING:
+            for active in (a for name in sorted(group.sources) for a in by_rule.get(name, ())):
+                if active.alert.state == AlertState.FIRING:
                     values = tuple(active.labels.get(name, "") for name in group.by)
                     buckets.setdefault(values, []).append(active)
-            for (name, _), active in self.alerts.items():
-                if name == group.name:
-                    buckets.setdefault(tuple(active.labels.get(n, "") for n in group.by), [])
+            for active in by_rule.get(group.name, ()):
+                buckets.setdefault(tuple(active.labels.get(n, "") for n in group.by), [])
             for values, members in buckets.items():
                 self._step_group(group, values, members, now, transitions)
+
+    def _by_rule(self) -> dict[str, list[ActiveAlert]]:
+        """The alerts of each rule or group, in the order they were raised."""
+        by_rule: dict[str, list[ActiveAlert]] = {}
+        for (name, _), active in self.alerts.items():
+            by_rule.setdefault(name, []).append(active)
+        return by_rule
 
     def _step_group(
         self,
