@@ -106,8 +106,8 @@ class Sender:
             await asyncio.to_thread(self._failed, delivery, "unknown_channel",
                                     f"no channel {delivery.channel!r}")  # fmt: skip
             return
-        async with self._slots:
-            try:
+        async with self._slots:  # a slot covers the send and its record: at most
+            try:  # `concurrency` messages are ever out but not yet recorded as sent
                 await channel.send(session, delivery.message)
             except Retryable as exc:
                 await asyncio.to_thread(self._retry, delivery, exc)
@@ -115,7 +115,7 @@ class Sender:
             except Permanent as exc:
                 await asyncio.to_thread(self._failed, delivery, exc.reason, str(exc))
                 return
-        await asyncio.to_thread(self._sent, delivery)
+            await asyncio.to_thread(self._sent, delivery)
 
     def _sent(self, delivery: Delivery) -> None:
         self.outbox.mark_sent(delivery.id, self.clock())
