@@ -191,3 +191,13 @@ def test_alerts_move_with_time_alone_when_no_data_comes() -> None:
         "pending": [0, 40], "firing": [4, 44], "resolved": [28, 68]}  # fmt: skip
     assert seen["flapping"][0] == 28 and seen["flapping"][-1] == 44 + 240 - 1
     assert ("Ramai", "t0") not in fast.alerts  # forgotten when its last change left the hour
+
+
+def test_the_state_source_gives_every_name_a_rule_may_read() -> None:
+    from wifimon.alerts.rules import NAMES
+    from wifimon.alerts.source import StateSource
+
+    source = StateSource(fleet(1))
+    for scope, names in NAMES.items():
+        columns = source.columns(scope)
+        assert set(columns) == names and len(columns) == len(names), scope

@@ -23,21 +23,18 @@ HOTSPOT_FROM_APS = (
     "status", "up", "clients", "utilisation", "aps_total", "aps_down", "reboots", "auth_errors",
     "seconds_since_data", "uplink_mbps", "uplink_utilisation", "saturated",
 )  # fmt: skip
-HOTSPOT_FROM_PROBES = (
-    "download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason",
-    "reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds",
-)  # fmt: skip
+THROUGHPUT_COLUMNS = ("download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok",
+                      "probe_reason")  # fmt: skip
+REACH_COLUMNS = ("reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds",
+                 "jitter_seconds")  # fmt: skip
+HOTSPOT_FROM_PROBES = THROUGHPUT_COLUMNS + REACH_COLUMNS
 AP_CHANGING = ("status", "up", "clients", "uptime_seconds", "reboots", "auth_errors",
                "seconds_since_data", "cpu_percent", "memory_percent")  # fmt: skip
 HOTSPOT_COLUMNS = IDENTITY_COLUMNS + HOTSPOT_FROM_APS + HOTSPOT_FROM_PROBES
 AP_COLUMNS = (*IDENTITY_COLUMNS, "ap", *AP_CHANGING)
 STATIC_NAMES = frozenset((*IDENTITY_COLUMNS, "ap"))
-PROBE_NAMES = frozenset(
-    {"download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok", "probe_reason"}
-)
-REACH_NAMES = frozenset(
-    {"reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds", "jitter_seconds"}
-)
+PROBE_NAMES = frozenset(THROUGHPUT_COLUMNS)
+REACH_NAMES = frozenset(REACH_COLUMNS)
 
 
 def identity_row(hotspot: Hotspot) -> Row:
@@ -48,10 +45,9 @@ def identity_row(hotspot: Hotspot) -> Row:
 
 def hotspot_aps_row(view: HotspotView, now: float) -> Row:
     """HOTSPOT_FROM_APS of a titik, from its view (its APs together)."""
-    status, summary, uplink = view.status, view.aps, view.uplink_bps
-    last = summary.last_success
+    status, summary = view.status, view.aps
     return (
-        None if status == Status.UNKNOWN else status.value,
+        _status(status),
         None if status == Status.UNKNOWN else status == Status.UP,
         None if view.clients is None else float(view.clients),
         view.utilisation,
@@ -59,8 +55,8 @@ def hotspot_aps_row(view: HotspotView, now: float) -> Row:
         float(summary.aps_down),
         float(summary.reboots),
         float(summary.auth_errors),
-        None if last is None else max(0.0, now - last),
-        None if uplink is None else uplink / 1e6,
+        _since(summary.last_success, now),
+        _mbps(view.uplink_bps),
         view.uplink_utilisation,
         view.saturated,
     )

@@ -107,9 +107,8 @@ class ScopePlan:
 
     def inputs(self, taken: tuple[Value, ...], row: Row) -> list[Input]:
         """What the rules read, names only compared reduced to their side of each edge."""
-        cut_at = self.cut_at
-        return [value if cut_at[i] is None else cut_at[i].side(value, row)  # type: ignore[union-attr]
-                for i, value in enumerate(taken)]  # fmt: skip
+        return [value if cut is None else cut.side(value, row)
+                for value, cut in zip(taken, self.cut_at, strict=True)]  # fmt: skip
 
     def moved(
         self, taken: tuple[Value, ...], before: tuple[Value, ...], inputs: list[Input], row: Row

@@ -129,11 +129,6 @@ class Rule:
     labels: dict[str, str]
     annotations: dict[str, Template] = field(default_factory=dict, compare=False)
 
-    @property
-    def annotation_names(self) -> frozenset[str]:
-        """The values its summary and description show."""
-        return frozenset().union(*(t.names for t in self.annotations.values()))
-
     def annotate(self, values: Mapping[str, Value], labels: Mapping[str, str]) -> dict[str, str]:
         """Summary and description for one alert, rendered from the rule's templates."""
         return {name: t.render(values, labels) for name, t in self.annotations.items()}

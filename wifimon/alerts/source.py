@@ -16,11 +16,12 @@ from wifimon.alerts.context import (
     observed_at,
 )
 from wifimon.alerts.expr import Value
+from wifimon.alerts.rules import DAEMON_NAMES
 from wifimon.inventory import AccessPoint, Hotspot
 from wifimon.state import State
 
 SELF_KEY = "wifimon"  # the key of alerts about the daemon itself
-DAEMON_COLUMNS = ("scheduler_lag_seconds", "seconds_since_last_poll")
+DAEMON_COLUMNS = tuple(sorted(DAEMON_NAMES))
 NO_STAMPS: Mapping[str, float | None] = {}
 
 

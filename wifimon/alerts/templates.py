@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2 import StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -111,9 +111,6 @@ class Template:
     ) -> None:
         self.text = text
         self.template = ENVIRONMENT.from_string(text)  # raises TemplateSyntaxError
-        read = meta.find_undeclared_variables(ENVIRONMENT.parse(text))
-        # the values it shows (`sla.min_mbps` is read as `sla`): what a rules engine must read
-        self.names = frozenset(n for n in names if n in read or n.partition(".")[0] in read)
         sample = {name: 1.0 for name in names}
         sample_labels = dict.fromkeys((*LABELS, *labels), "x")
         extra = {"count": 2, "members": ["a", "b"], "providers": ["p"]} if grouped else {}
