@@ -11,7 +11,14 @@ from wifimon.poller import poll_ap
 from wifimon.snmp.fake import FakeSnmpClient
 from wifimon.snmp.profiles import load_profiles
 from wifimon.snmp.types import SnmpTarget
-from wifimon.state import State, Status
+from wifimon.state import (
+    MOVED_CLIENTS,
+    MOVED_POLL,
+    MOVED_REACH,
+    MOVED_STATUS,
+    State,
+    Status,
+)
 
 PROFILES = load_profiles()
 
@@ -201,9 +208,11 @@ def test_each_reader_takes_the_changes_since_it_last_looked() -> None:
     assert rules.take("ap") is None and rules.take("hotspot") is None  # new: read everything
     state.record(ApSample(ap_id="a1", timestamp=10.0, reachable=True))
     state.record_probe("jp-glr-01", ProbeResult("icmp", "t", True, 11.0))
-    assert rules.take("ap") == {"a1"} and rules.take("hotspot") == {"jp-glr-01"}
-    assert rules.take("ap") == set() and rules.take("hotspot") == set()
+    assert rules.take("ap") == {"a1": MOVED_POLL | MOVED_STATUS | MOVED_CLIENTS}
+    assert rules.take("hotspot") == {"jp-glr-01": MOVED_POLL | MOVED_STATUS | MOVED_CLIENTS
+                                     | MOVED_REACH}  # fmt: skip
+    assert rules.take("ap") == {} and rules.take("hotspot") == {}
     assert other.take("ap") is None  # each reader has its own feed
-    assert other.take("ap") == set()
+    assert other.take("ap") == {}
     state.apply_inventory(inventory("a1"))
     assert rules.take("ap") is None and rules.take("hotspot") is None

@@ -138,30 +138,50 @@ def summarise_aps(aps: Iterable[ApState]) -> ApSummary:
     return ApSummary(status, clients, total, down, reboots, auth, latest)
 
 
+# What new data moved (bits of a change feed's value), so a reader skips what it does not read.
+# A titik's bits are those of its APs' polls and of its own probe results.
+MOVED_STATUS = 1  # up, down or unknown
+MOVED_CLIENTS = 2  # the client count
+MOVED_REBOOTS = 4
+MOVED_ERRORS = 8  # poll errors (auth, timeout, ...)
+MOVED_POLL = 16  # a successful poll: uptime, counters and rates, CPU, memory, its time
+MOVED_REACH = 32  # a reachability probe result
+MOVED_THROUGHPUT = 64  # a throughput probe result
+MOVED_ANY = 127
+
+
 class Changes:
-    """Titik and APs with new data since their reader last took them (one per reader).
+    """Titik and APs with new data since their reader last took them (one per reader), each
+    with the MOVED_* bits of what moved.
 
     A reader starts with everything changed, and so does every reader after an inventory
     reload: identity and SLA may have moved without any new data.
     """
 
     def __init__(self, lock: threading.Lock) -> None:
-        self.aps: set[str] = set()
-        self.hotspots: set[str] = set()
+        self.aps: dict[str, int] = {}
+        self.hotspots: dict[str, int] = {}
         self.everything = {"ap", "hotspot"}
         self._lock = lock  # the state's: polls add while the rules take, in another thread
 
-    def take(self, scope: str) -> set[str] | None:
-        """The changed ids of a scope since the last take; None: all of them."""
+    def note(self, hotspot_id: str, ap_id: str | None, moved: int) -> None:
+        """Called with the state's lock held."""
+        hotspots = self.hotspots
+        hotspots[hotspot_id] = hotspots.get(hotspot_id, 0) | moved
+        if ap_id is not None:
+            self.aps[ap_id] = self.aps.get(ap_id, 0) | moved
+
+    def take(self, scope: str) -> dict[str, int] | None:
+        """The changed ids of a scope since the last take, with what moved; None: all."""
         with self._lock:
             if scope in self.everything:
                 self.everything.discard(scope)
                 (self.aps if scope == "ap" else self.hotspots).clear()
                 return None
             if scope == "ap":
-                taken, self.aps = self.aps, set()
+                taken, self.aps = self.aps, {}
             else:
-                taken, self.hotspots = self.hotspots, set()
+                taken, self.hotspots = self.hotspots, {}
             return taken
 
 
@@ -245,12 +265,13 @@ class State:
             hstate.probe_errors_total[(result.kind, result.reason or "error")] += 1
         if result.kind in ("icmp", "tcp"):
             hstate.reachability = result
-        else:
-            hstate.throughput = result
-            hstate.throughput_history.append(result)
-            if result.ok:
-                hstate.last_good_throughput = result
-        self._changed(hotspot_id)
+            self._changed(hotspot_id, None, MOVED_REACH, view=False)  # the view reads no ping
+            return
+        hstate.throughput = result
+        hstate.throughput_history.append(result)
+        if result.ok:
+            hstate.last_good_throughput = result
+        self._changed(hotspot_id, None, MOVED_THROUGHPUT)
 
     def note_probe_skipped(self, hotspot_id: str, kind: str, why: str) -> None:
         hstate = self.hotspot_states.get(hotspot_id)
@@ -279,12 +300,15 @@ class State:
             return
         for issue in sample.issues:
             state.errors_total[issue.reason] += 1
+        moved = MOVED_ERRORS if sample.issues else 0
         if not sample.reachable:
-            self._record_failure(state)
-            self._changed(state.hotspot_id, sample.ap_id)
+            if self._record_failure(state):
+                moved |= MOVED_STATUS | MOVED_CLIENTS
+            self._changed(state.hotspot_id, sample.ap_id, moved)
             return
         rebooted = self._note_uptime(state, sample)
         self._update_interfaces(state, sample, rebooted)
+        moved |= _moved_by_poll(state, sample, rebooted)
         state.last_sample = sample
         state.last_success = sample.timestamp
         state.consecutive_failures = 0
@@ -292,25 +316,27 @@ class State:
         state.status = Status.UP
         if sample.profile:
             state.detected_profile = sample.profile
-        self._changed(state.hotspot_id, sample.ap_id)
+        self._changed(state.hotspot_id, sample.ap_id, moved)
         self._track_capacity(state.hotspot_id, sample.timestamp)
 
-    def _changed(self, hotspot_id: str, ap_id: str | None = None) -> None:
-        """After new data: drop the titik's kept view and tell every change feed."""
+    def _changed(self, hotspot_id: str, ap_id: str | None, moved: int, view: bool = True) -> None:
+        """After new data: drop the titik's kept view (if `view` reads it) and tell every
+        change feed what moved."""
         with self._lock:
-            self._epoch += 1
-            self._views.pop(hotspot_id, None)
+            if view:
+                self._epoch += 1
+                self._views.pop(hotspot_id, None)
             for reader in self._readers:
-                reader.hotspots.add(hotspot_id)
-                if ap_id is not None:
-                    reader.aps.add(ap_id)
+                reader.note(hotspot_id, ap_id, moved)
 
-    def _record_failure(self, state: ApState) -> None:
+    def _record_failure(self, state: ApState) -> bool:
+        """Count a failed poll; returns whether the AP went down with it."""
         state.consecutive_failures += 1
-        if state.consecutive_failures >= self.down_after_failures:
-            if state.status != Status.DOWN:
-                log.info("ap down hotspot=%s ap=%s", state.hotspot_id, state.ap.id)
-            state.status = Status.DOWN
+        if state.consecutive_failures < self.down_after_failures or state.status == Status.DOWN:
+            return False
+        log.info("ap down hotspot=%s ap=%s", state.hotspot_id, state.ap.id)
+        state.status = Status.DOWN
+        return True
 
     def _note_uptime(self, state: ApState, sample: ApSample) -> bool:
         """Count a reboot when uptime went backwards; returns whether it did."""
@@ -393,6 +419,18 @@ class State:
         extra = state.consecutive_failures - self.down_after_failures
         delay = min(interval * (2 ** max(extra, 0)), maximum) if maximum > 0 else 0.0
         state.next_poll_after = now + max(delay - interval, 0.0)
+
+
+def _moved_by_poll(state: ApState, sample: ApSample, rebooted: bool) -> int:
+    """What a successful poll moves, against the AP's state before it."""
+    moved = MOVED_POLL
+    if state.status != Status.UP:
+        moved |= MOVED_STATUS | MOVED_CLIENTS
+    elif state.last_sample is None or state.last_sample.clients.total != sample.clients.total:
+        moved |= MOVED_CLIENTS
+    if rebooted:
+        moved |= MOVED_REBOOTS
+    return moved
 
 
 def condition(view: HotspotView) -> str:

@@ -186,7 +186,7 @@ def test_collapsed_repeats_give_the_same_window_answers(
     expression = compile_expression(f"{function}(reboots, {minutes}m)", {"reboots"})
     for minute, reading in enumerate(readings):
         for history in (full, collapsed):
-            history.add(minute * 60.0, {"reboots": reading}.get, {})
+            history.add(minute * 60.0, (reading,), {"reboots": 0}, {})
         assert expression.evaluate({}, collapsed) == expression.evaluate({}, full)
     if any(a == b for a, b in itertools.pairwise(readings)):
         assert len(collapsed.series("reboots")) < len(full.series("reboots"))

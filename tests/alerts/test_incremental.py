@@ -74,8 +74,9 @@ class Feed:
             clients=ClientReading(total=self.clients[ap_id])))  # fmt: skip
 
 
-def picture(engine: RuleEngine) -> dict[tuple[str, str], tuple[str, bool, str | None]]:
-    return {key: (a.alert.state.value, a.alert.flapping, a.inhibited_by)
+def picture(engine: RuleEngine) -> dict[tuple[str, str], tuple[object, ...]]:
+    """Every alert's state, and what it says (rendered from the values of its transition)."""
+    return {key: (a.alert.state.value, a.alert.flapping, a.inhibited_by, a.annotations)
             for key, a in engine.alerts.items()}  # fmt: skip
 
 
@@ -121,14 +122,17 @@ TRICKY = parse_rules(
     """
 evaluation_interval: 15s
 rules:
-  - {name: Ramai, expr: "clients >= sla.capacity_users * 0.5", for: 1m, keep_firing_for: 2m}
+  - {name: Ramai, expr: "clients >= sla.capacity_users * 0.5", for: 1m, keep_firing_for: 2m,
+     summary: "{{ clients }}/{{ sla.capacity_users }} on {{ aps_total }} APs, {{ uplink_mbps }},
+               {{ seconds_since_data }} s, {{ probe_reason }} {{ loss_ratio }}"}
   - {name: Setengah, expr: "utilisation > 0.5", clear: "utilisation < 0.3", flap_threshold: 2}
   - {name: SepiData, expr: "seconds_since_data >= 120 and seconds_since_data < 600"}
   - {name: SepiLama, expr: "seconds_since_data > sla.capacity_users * 30"}
   - {name: LambatRata, expr: "avg(rtt_avg_seconds, 5m) > 0.1", keep_firing_for: 1m}
   - {name: SeringHilang, expr: "count(loss_ratio > 0.2, 10m) >= 2", for: 30s}
   - {name: PasTiga, scope: ap, expr: "clients == 3 or clients == sla.capacity_users / 4"}
-  - {name: BaruNyala, scope: ap, expr: "uptime_seconds < 120", flap_threshold: 3}
+  - {name: BaruNyala, scope: ap, expr: "uptime_seconds < 120", flap_threshold: 3,
+     summary: "{{ ap }} {{ clients }} {{ status }} {{ seconds_since_data }}"}
 """,
     "tricky.yaml",
 )

@@ -1,8 +1,8 @@
-"""What a rule sees: the values of one titik or AP, read from state as a row, and their past.
+"""What a rule sees: the values of one titik or AP, read from state, and their past.
 
-A row holds a scope's names in a fixed order (`HOTSPOT_COLUMNS`, `AP_COLUMNS`): the rules
-engine picks the few its rules read and compares them with the last row, and only builds a
-name -> value mapping for the titik where some rule must run.
+Each name has its own read (`HOTSPOT_READS`, `AP_READS`): the rules engine reads the few names
+its rules read when new data comes, and a whole row (`HOTSPOT_COLUMNS`, `AP_COLUMNS`) only
+for the titik where some rule must run.
 """
 
 from __future__ import annotations
@@ -12,84 +12,145 @@ from collections.abc import Callable, Mapping, Sequence
 
 from wifimon.alerts.expr import Value
 from wifimon.inventory import Hotspot
-from wifimon.state import ApState, HotspotState, HotspotView, Status
+from wifimon.measurements import ApSample
+from wifimon.probes.results import ProbeResult
+from wifimon.state import (
+    MOVED_CLIENTS,
+    MOVED_ERRORS,
+    MOVED_POLL,
+    MOVED_REACH,
+    MOVED_REBOOTS,
+    MOVED_STATUS,
+    MOVED_THROUGHPUT,
+    ApState,
+    HotspotState,
+    HotspotView,
+    Status,
+)
 
 Row = tuple[Value, ...]
 
 # names that change only with the inventory (place, SLA): rules read them as they are
 IDENTITY_COLUMNS = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
                     "sla.min_mbps", "sla.capacity_users")  # fmt: skip
-HOTSPOT_FROM_APS = (
-    "status", "up", "clients", "utilisation", "aps_total", "aps_down", "reboots", "auth_errors",
-    "seconds_since_data", "uplink_mbps", "uplink_utilisation", "saturated",
-)  # fmt: skip
 THROUGHPUT_COLUMNS = ("download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok",
                       "probe_reason")  # fmt: skip
 REACH_COLUMNS = ("reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds",
                  "jitter_seconds")  # fmt: skip
-HOTSPOT_FROM_PROBES = THROUGHPUT_COLUMNS + REACH_COLUMNS
-AP_CHANGING = ("status", "up", "clients", "uptime_seconds", "reboots", "auth_errors",
-               "seconds_since_data", "cpu_percent", "memory_percent")  # fmt: skip
-HOTSPOT_COLUMNS = IDENTITY_COLUMNS + HOTSPOT_FROM_APS + HOTSPOT_FROM_PROBES
-AP_COLUMNS = (*IDENTITY_COLUMNS, "ap", *AP_CHANGING)
 STATIC_NAMES = frozenset((*IDENTITY_COLUMNS, "ap"))
+
+# What new data can move each name (the state's MOVED_* bits; 0: only an inventory reload)
+_POLLED = MOVED_STATUS | MOVED_POLL  # read from the last successful poll, while up
+HOTSPOT_MOVED_BY: dict[str, int] = {
+    **dict.fromkeys(IDENTITY_COLUMNS, 0),
+    **dict.fromkeys(("status", "up", "aps_down"), MOVED_STATUS),
+    **dict.fromkeys(("clients", "utilisation"), MOVED_STATUS | MOVED_CLIENTS),
+    "aps_total": 0,
+    "reboots": MOVED_REBOOTS,
+    "auth_errors": MOVED_ERRORS,
+    "seconds_since_data": MOVED_POLL,  # and the clock
+    "uplink_mbps": _POLLED,
+    "uplink_utilisation": _POLLED | MOVED_THROUGHPUT,  # against the last good throughput
+    "saturated": _POLLED | MOVED_CLIENTS | MOVED_THROUGHPUT,
+    **dict.fromkeys(THROUGHPUT_COLUMNS, MOVED_THROUGHPUT),
+    **dict.fromkeys(REACH_COLUMNS, MOVED_REACH),
+}
+AP_MOVED_BY: dict[str, int] = {
+    **dict.fromkeys((*IDENTITY_COLUMNS, "ap"), 0),
+    **dict.fromkeys(("status", "up"), MOVED_STATUS),
+    "clients": MOVED_STATUS | MOVED_CLIENTS,
+    "uptime_seconds": _POLLED,
+    "reboots": MOVED_REBOOTS,
+    "auth_errors": MOVED_ERRORS,
+    "seconds_since_data": MOVED_POLL,  # and the clock
+    **dict.fromkeys(("cpu_percent", "memory_percent"), _POLLED),
+}
 PROBE_NAMES = frozenset(THROUGHPUT_COLUMNS)
 REACH_NAMES = frozenset(REACH_COLUMNS)
 
 
-def identity_row(hotspot: Hotspot) -> Row:
-    """IDENTITY_COLUMNS of a titik."""
-    return (hotspot.id, hotspot.kota, hotspot.kecamatan, hotspot.kelurahan, hotspot.rw,
-            hotspot.provider, hotspot.sla.min_mbps, float(hotspot.sla.capacity_users))  # fmt: skip
+HotspotRead = Callable[[HotspotView, HotspotState | None, float], Value]
+ApRead = Callable[[ApState, Hotspot, float], Value]
+
+# How each name is read: place and SLA from the inventory's titik, ...
+IDENTITY_READS: dict[str, Callable[[Hotspot], Value]] = {
+    "hotspot": lambda h: h.id,
+    "kota": lambda h: h.kota,
+    "kecamatan": lambda h: h.kecamatan,
+    "kelurahan": lambda h: h.kelurahan,
+    "rw": lambda h: h.rw,
+    "provider": lambda h: h.provider,
+    "sla.min_mbps": lambda h: h.sla.min_mbps,
+    "sla.capacity_users": lambda h: float(h.sla.capacity_users),
+}
 
 
-def hotspot_aps_row(view: HotspotView, now: float) -> Row:
-    """HOTSPOT_FROM_APS of a titik, from its view (its APs together)."""
-    status, summary = view.status, view.aps
-    return (
-        _status(status),
-        None if status == Status.UNKNOWN else status == Status.UP,
-        None if view.clients is None else float(view.clients),
-        view.utilisation,
-        float(summary.aps_total),
-        float(summary.aps_down),
-        float(summary.reboots),
-        float(summary.auth_errors),
-        _since(summary.last_success, now),
-        _mbps(view.uplink_bps),
-        view.uplink_utilisation,
-        view.saturated,
-    )
+def _titik_identity(read: Callable[[Hotspot], Value]) -> HotspotRead:
+    return lambda v, s, now: read(v.hotspot)
 
 
-def hotspot_probes_row(hstate: HotspotState | None) -> Row:
-    """HOTSPOT_FROM_PROBES of a titik: its last throughput and reachability results."""
-    tput = hstate.throughput if hstate else None
-    reach = hstate.reachability if hstate else None
-    return (
-        *((_mbps(tput.download_bps), _mbps(tput.download_p10_bps), _mbps(tput.upload_bps),
-           tput.ok, tput.reason) if tput else (None,) * 5),
-        *((reach.reachable, reach.loss_ratio, reach.rtt_avg_seconds, reach.rtt_max_seconds,
-           reach.jitter_seconds) if reach else (None,) * 5),
-    )  # fmt: skip
+def _ap_identity(read: Callable[[Hotspot], Value]) -> ApRead:
+    return lambda a, h, now: read(h)
 
 
-def ap_row(ap_state: ApState, now: float) -> Row:
-    """AP_CHANGING of an AP, from its last poll."""
-    up = ap_state.status == Status.UP
-    sample = ap_state.last_sample if up else None
-    clients = sample.clients.total if sample is not None else None
-    return (
-        _status(ap_state.status),
-        None if ap_state.status == Status.UNKNOWN else up,
-        None if clients is None else float(clients),
-        sample.uptime_seconds if sample else None,
-        float(ap_state.reboots_total),
-        float(ap_state.errors_total.get("auth", 0)),
-        _since(ap_state.last_success, now),
-        sample.cpu_percent if sample else None,
-        sample.memory_percent if sample else None,
-    )
+# ... a titik's own from its view (its APs together), the clock and its last probe results ...
+HOTSPOT_READS: dict[str, HotspotRead] = {
+    **{name: _titik_identity(read) for name, read in IDENTITY_READS.items()},
+    "status": lambda v, s, now: _status(v.status),
+    "up": lambda v, s, now: None if v.status == Status.UNKNOWN else v.status == Status.UP,
+    "clients": lambda v, s, now: None if v.clients is None else float(v.clients),
+    "utilisation": lambda v, s, now: v.utilisation,
+    "aps_total": lambda v, s, now: float(v.aps.aps_total),
+    "aps_down": lambda v, s, now: float(v.aps.aps_down),
+    "reboots": lambda v, s, now: float(v.aps.reboots),
+    "auth_errors": lambda v, s, now: float(v.aps.auth_errors),
+    "uplink_mbps": lambda v, s, now: _mbps(v.uplink_bps),
+    "uplink_utilisation": lambda v, s, now: v.uplink_utilisation,
+    "saturated": lambda v, s, now: v.saturated,
+    "seconds_since_data": lambda v, s, now: _since(v.aps.last_success, now),
+    "download_mbps": lambda v, s, now: None if (t := _tput(s)) is None else _mbps(t.download_bps),
+    "download_p10_mbps": lambda v, s, now: (
+        None if (t := _tput(s)) is None else _mbps(t.download_p10_bps)),
+    "upload_mbps": lambda v, s, now: None if (t := _tput(s)) is None else _mbps(t.upload_bps),
+    "probe_ok": lambda v, s, now: None if (t := _tput(s)) is None else t.ok,
+    "probe_reason": lambda v, s, now: None if (t := _tput(s)) is None else t.reason,
+    "reachable": lambda v, s, now: None if (r := _reach(s)) is None else r.reachable,
+    "loss_ratio": lambda v, s, now: None if (r := _reach(s)) is None else r.loss_ratio,
+    "rtt_avg_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.rtt_avg_seconds,
+    "rtt_max_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.rtt_max_seconds,
+    "jitter_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.jitter_seconds,
+}  # fmt: skip
+# ... and an AP's from its state and last poll (what a poll gives is unknown while it is down).
+AP_READS: dict[str, ApRead] = {
+    **{name: _ap_identity(read) for name, read in IDENTITY_READS.items()},
+    "ap": lambda a, h, now: a.ap.id,
+    "status": lambda a, h, now: _status(a.status),
+    "up": lambda a, h, now: None if a.status == Status.UNKNOWN else a.status == Status.UP,
+    "clients": lambda a, h, now: None if (c := a.clients) is None else float(c),
+    "uptime_seconds": lambda a, h, now: None if (p := _polled(a)) is None else p.uptime_seconds,
+    "reboots": lambda a, h, now: float(a.reboots_total),
+    "auth_errors": lambda a, h, now: float(a.errors_total.get("auth", 0)),
+    "seconds_since_data": lambda a, h, now: _since(a.last_success, now),
+    "cpu_percent": lambda a, h, now: None if (p := _polled(a)) is None else p.cpu_percent,
+    "memory_percent": lambda a, h, now: None if (p := _polled(a)) is None else p.memory_percent,
+}  # fmt: skip
+
+
+HOTSPOT_COLUMNS = tuple(HOTSPOT_READS)  # the order of a titik's row
+AP_COLUMNS = tuple(AP_READS)
+
+
+def _tput(hstate: HotspotState | None) -> ProbeResult | None:
+    return hstate.throughput if hstate is not None else None
+
+
+def _reach(hstate: HotspotState | None) -> ProbeResult | None:
+    return hstate.reachability if hstate is not None else None
+
+
+def _polled(ap_state: ApState) -> ApSample | None:
+    """The last poll while the AP is up; a down AP's old poll says nothing of now."""
+    return ap_state.last_sample if ap_state.status == Status.UP else None
 
 
 NEVER_MEASURED: dict[str, float | None] = dict.fromkeys(PROBE_NAMES | REACH_NAMES)
@@ -134,6 +195,7 @@ class History:
         self.runs = runs  # names whose repeated values collapse into their latest sample
         self.keep_seconds = keep_seconds
         self._series: dict[str, deque[tuple[float, Value]]] = {n: deque() for n in self.names}
+        self._kept = [(name, self._series[name], name in runs) for name in sorted(self.names)]
 
     @classmethod
     def of(cls, data: dict[str, list[tuple[float, Value]]]) -> History:
@@ -144,21 +206,25 @@ class History:
         return history
 
     def add(
-        self, now: float, value_of: Callable[[str], Value], stamps: Mapping[str, float | None]
+        self,
+        now: float,
+        values: Sequence[Value],
+        position: Mapping[str, int],
+        stamps: Mapping[str, float | None],
     ) -> set[str]:
-        """Record a measurement; returns the names whose window answers may have moved.
+        """Record a measurement (the name at `position[name]` of `values`); returns the names
+        whose window answers may have moved.
 
         `stamps` says when probe-fed values were measured (None: never, nothing to record);
         other names are measured `now`.
         """
         appended = set()
-        for name in self.names:
-            series = self._series[name]
+        for name, series, collapses in self._kept:
             when = stamps.get(name, now)
             if when is None or (series and series[-1][0] >= when):
                 continue
-            value = value_of(name)
-            if name in self.runs and series and series[-1][1] == value:
+            value = values[position[name]]
+            if collapses and series and series[-1][1] == value:
                 series[-1] = (when, value)  # min/max/increase see the same values
                 if len(series) == 1:
                     continue  # one value, whatever the window: no answer moved

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +21,13 @@ from wifimon.alerts.lifecycle import Alert, AlertState
 from wifimon.alerts.plan import CLOCK_NAME, Input, ScopePlan
 from wifimon.alerts.rules import SCOPES, GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
-from wifimon.alerts.source import Source, StateSource
+from wifimon.alerts.source import Reader, Source, StateSource
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.alerts.told import Told
 from wifimon.state import State
 
 log = logging.getLogger(__name__)
+EVERY = -1  # "read every name", where MOVED_* bits say what to read
 LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
 
 
@@ -93,12 +94,16 @@ class _Seen:
     """What the engine knows of one titik or AP: its last row and its recent past."""
 
     history: History
-    row: Row = ()
-    taken: tuple[Value, ...] = ()  # the values the rules read, as last read
+    known: bool = False  # read at least once since the rules or the inventory changed
+    taken: list[Value] = field(default_factory=list)  # the values of the names rules read
+    stamps: Mapping[str, float | None] = field(default_factory=dict)  # as `taken` was read
+    shown: Row = ()  # the values of the names labels and annotations read, when a rule ran
+    current: bool = False  # `shown` is as of the last data (no data came since it was read)
     inputs: list[Input] = field(default_factory=list)  # the same, compared names as sides
     data_at: float | None = None  # when the last data arrived, to age seconds_since_data
     values: dict[str, Value] | None = None  # the row by name, built when a rule runs
     clock_at: float | None = None  # when a clock rule may next answer differently
+    alerts_at: float | None = None  # when one of its alerts may move with time alone
     wake_at: float | None = None  # that, or when one of its alerts may move with time alone
     queued_at: float | None = None  # the time of its live entry in the wake-up queue
 
@@ -110,6 +115,8 @@ class RuleEngine:
         self.source: Source = StateSource(source) if isinstance(source, State) else source
         self.incremental = incremental  # False: run every rule on everything (the reference)
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
+        self._alerting: dict[str, dict[str, set[str]]] = {}  # scope -> key -> rules alerting
+        self._held: list[ActiveAlert] = []  # alerts an inhibition held back last cycle
         self._seen: dict[str, dict[str, _Seen]] = {}  # scope -> key -> what was read
         self._wake: dict[str, list[tuple[float, str]]] = {}  # scope -> heap of (time, key)
         self._use(ruleset)
@@ -118,9 +125,13 @@ class RuleEngine:
         self.ruleset = ruleset
         self._plans = {
             scope: ScopePlan.of([r for r in ruleset.rules if r.scope == scope],
-                                self.source.columns(scope))
+                                self.source.columns(scope), self.source.moved_by(scope))
             for scope in SCOPES
         }  # fmt: skip
+        self._reads: dict[str, dict[int, tuple[tuple[int, ...], Reader]]] = {s: {} for s in SCOPES}
+        self._shown: dict[str, tuple[tuple[str, ...], Reader]] = {
+            scope: self._shown_reader(scope, plan) for scope, plan in self._plans.items()
+        }
         keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
         self._history_spec: dict[str, tuple[frozenset[str], frozenset[str], float]] = {
             scope: (ruleset.history_names(scope), ruleset.run_names(scope), keep)
@@ -128,6 +139,7 @@ class RuleEngine:
         }
         self._seen = {scope: {} for scope in SCOPES}
         self._wake = {scope: [] for scope in SCOPES}
+        self._index()
         self._read_all = True  # new rules: read everything once
 
     def replace_rules(self, ruleset: RuleSet) -> None:
@@ -142,10 +154,6 @@ class RuleEngine:
     def evaluate(self, now: float, silences: Sequence[Silence] = ()) -> list[Transition]:
         """One cycle over the titik and APs with new data, alerts or a clock rule due."""
         transitions: list[Transition] = []
-        alerting: dict[str, dict[str, set[str]]] = {scope: {} for scope in SCOPES}
-        for (rule_name, key), active in self.alerts.items():
-            if active.rule.scope in alerting:
-                alerting[active.rule.scope].setdefault(key, set()).add(rule_name)
         everything, self._read_all = self._read_all, False
         for scope, plan in self._plans.items():
             changed = self.source.changed(scope)
@@ -153,7 +161,7 @@ class RuleEngine:
                 continue
             if changed is None or everything:
                 everything, changed = True, None
-            self._evaluate_scope(scope, plan, changed, alerting[scope], now, transitions)
+            self._evaluate_scope(scope, plan, changed, now, transitions)
         if everything:
             self._forget_removed()
         self._group(now, transitions)
@@ -170,8 +178,7 @@ class RuleEngine:
         self,
         scope: str,
         plan: ScopePlan,
-        changed: Collection[str] | None,
-        scope_alerts: dict[str, set[str]],
+        changed: Mapping[str, int] | None,
         now: float,
         transitions: list[Transition],
     ) -> None:
@@ -188,28 +195,35 @@ class RuleEngine:
         clock_always = plan.thresholds is None and bool(plan.clock_rules)
         if clock_always:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
-        seen_of = self._seen[scope]
+        seen_of, scope_alerts, nothing = self._seen[scope], self._alerting[scope], frozenset[str]()
         for key in {*fresh, *due} if due else fresh:
-            if key in fresh:
-                seen, moved = self._read(plan, scope, key, now, changed is None)
-            elif (found := seen_of.get(key)) is not None:
-                seen, moved = found, set()
-            else:
-                continue  # a titik that is gone (forgotten below)
+            seen = seen_of.get(key)
+            if seen is None:
+                if key not in fresh:
+                    continue  # a titik that is gone (forgotten below)
+                seen = self._seen_of(scope, key)
+            data_at = seen.data_at
+            moved = self._read(plan, scope, key, seen, now, changed) if key in fresh else nothing
+            if moved is not None and not moved and key not in due:  # the answers stand
+                if plan.thresholds and seen.data_at != data_at:
+                    self._schedule(plan, scope, seen, key, now)  # the clock starts anew
+                continue
             alerting = scope_alerts.get(key)
             clock = False
             if key in due:
                 clock = clock_always or (seen.clock_at is not None and seen.clock_at <= now)
-                if clock and key not in fresh and seen.data_at is not None:
+                if clock and seen.data_at is not None:  # (a read may not have aged it)
                     age = max(0.0, now - seen.data_at)
-                    seen.taken = plan.age(seen.taken, seen.inputs, seen.row, age)
+                    plan.age(seen.taken, seen.inputs, age)
             rules = plan.pick(moved, alerting if key in due else None, clock)
             if rules:
-                values = self._values(plan, seen, now)
+                values = self._values(plan, scope, key, seen, now)
                 self._run(rules, key, values, seen.history, now, transitions)
-            if plan.thresholds or alerting or rules:
+            if rules or key in due:  # its alerts were stepped, or may be gone
                 with_alerts = (*(alerting or ()), *(rule.name for rule in rules))
-                self._schedule(plan, scope, seen, key, now, with_alerts)
+                seen.alerts_at = self._alerts_at(key, with_alerts)
+            if plan.thresholds or seen.alerts_at is not None:
+                self._schedule(plan, scope, seen, key, now)
 
     def _evaluate_all(
         self,
@@ -225,28 +239,56 @@ class RuleEngine:
             values = dict(zip(plan.columns, row, strict=True))
             seen = self._seen_of(scope, key)
             if key in fresh:
-                seen.history.add(now, values.get, stamps)
+                seen.history.add(now, row, plan.position, stamps)
             self._run(plan.rules, key, values, seen.history, now, transitions)
 
     def _read(
-        self, plan: ScopePlan, scope: str, key: str, now: float, everything: bool
-    ) -> tuple[_Seen, set[str] | None]:
+        self,
+        plan: ScopePlan,
+        scope: str,
+        key: str,
+        seen: _Seen,
+        now: float,
+        changed: Mapping[str, int] | None,
+    ) -> set[str] | None:
         """New data: read it and keep its history; the names that moved (None: take all)."""
-        row, stamps = self.source.row(scope, key, now)
-        seen = self._seen_of(scope, key)
-        appended = set()
-        if seen.history.names:
-            position = plan.position
-            appended = seen.history.add(now, lambda name: row[position[name]], stamps)
-        taken = plan.take(row)
-        new = not seen.row or everything  # after new rules or inventory: every rule runs
-        moved = set() if new else plan.moved(taken, seen.taken, seen.inputs, row)
+        seen.current, seen.values = False, None  # new data: shown values are read again
+        new = not seen.known or changed is None  # after new rules or inventory: all rules run
+        bits = EVERY if new else changed[key] & plan.needs  # type: ignore[index]
+        read, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
+        if not read and not new:  # nothing the rules read moved: their values recorded again
+            return seen.history.add(now, seen.taken, plan.index, seen.stamps)
+        part, stamps = reader(key, now)
+        if stamps is not None:
+            seen.stamps = stamps
         if new:
-            seen.inputs = plan.inputs(taken, row)
-        age = row[plan.clock_column] if plan.clock_column is not None else None
-        seen.row, seen.taken, seen.values = row, taken, None
-        seen.data_at = now - age if isinstance(age, float) else None
-        return seen, None if new else moved | appended
+            seen.taken, seen.known = list(part), True
+            seen.inputs = plan.inputs(seen.taken)
+            moved = None
+        else:
+            moved = plan.update(seen.taken, seen.inputs, read, part)
+        appended = seen.history.add(now, seen.taken, plan.index, seen.stamps)
+        if plan.clock_input is not None and plan.clock_input in read:
+            age = seen.taken[plan.clock_input]
+            seen.data_at = now - age if isinstance(age, float) else None
+        return moved if moved is None or not appended else moved | appended
+
+    def _shown_reader(self, scope: str, plan: ScopePlan) -> tuple[tuple[str, ...], Reader]:
+        """The names only labels and annotations read (not the rules), and a read of them."""
+        labelled = {*LABEL_NAMES, "ap"}
+        shown = tuple(name for name in plan.columns if name not in plan.index
+                      and (name in labelled or any(r.shows(name) for r in plan.rules)))  # fmt: skip
+        return shown, self.source.reader(scope, shown)
+
+    def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[tuple[int, ...], Reader]:
+        """Where in the plan's names are those new data with `bits` may have moved (EVERY: all
+        of them), and a read of just those; kept for the next time."""
+        read = plan.every if bits == EVERY else plan.reading(bits)
+        found = self._reads[scope][bits] = (
+            read,
+            self.source.reader(scope, [plan.names[i] for i in read]),
+        )
+        return found
 
     def _seen_of(self, scope: str, key: str) -> _Seen:
         seen = self._seen[scope].get(key)
@@ -255,12 +297,22 @@ class RuleEngine:
             seen = self._seen[scope][key] = _Seen(History(names, keep, runs))
         return seen
 
-    @staticmethod
-    def _values(plan: ScopePlan, seen: _Seen, now: float) -> dict[str, Value]:
-        """The last row by name, seconds_since_data aged to `now`."""
+    def _values(
+        self, plan: ScopePlan, scope: str, key: str, seen: _Seen, now: float
+    ) -> dict[str, Value]:
+        """The values rules, labels and annotations read, by name, seconds_since_data aged to
+        `now`; those only labels and annotations read are read again only after new data."""
+        shown, read = self._shown[scope]
+        if not seen.current:
+            seen.shown, _ = read(key, now)
+            seen.current, seen.values = True, None
+            if CLOCK_NAME in shown:
+                age = seen.shown[shown.index(CLOCK_NAME)]
+                seen.data_at = now - age if isinstance(age, float) else None
         if seen.values is None:
-            seen.values = dict(zip(plan.columns, seen.row, strict=True))
-        if seen.data_at is not None:
+            seen.values = dict(zip(plan.names, seen.taken, strict=True))
+            seen.values.update(zip(shown, seen.shown, strict=True))
+        if seen.data_at is not None and CLOCK_NAME in seen.values:
             seen.values[CLOCK_NAME] = max(0.0, now - seen.data_at)
         return seen.values
 
@@ -282,18 +334,24 @@ class RuleEngine:
                 heapq.heappush(queue, (seen.wake_at, key))
         return due
 
-    def _schedule(
-        self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float, rules: Iterable[str]
-    ) -> None:
-        """Queue the key's next wake-up: a clock crossing, or the time one of its alerts (of
-        `rules`) may move without new data. One live entry per key, the earliest."""
-        seen.clock_at = plan.wake_at(seen.data_at, now)
-        times = [seen.clock_at] if seen.clock_at is not None else []
+    def _alerts_at(self, key: str, rules: Iterable[str]) -> float | None:
+        """The first time one of the key's alerts (of `rules`) may move without new data."""
+        times = []
         for rule_name in rules:
             active = self.alerts.get((rule_name, key))
             if active is not None and (at := active.alert.next_change_at(active.rule.timing)):
                 times.append(at)
-        seen.wake_at = min(times, default=None)
+        return min(times, default=None)
+
+    def _schedule(self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float) -> None:
+        """Queue the key's next wake-up: a clock crossing, or the time one of its alerts may
+        move without new data. One live entry per key, the earliest."""
+        seen.clock_at = clock_at = plan.wake_at(seen.data_at, now)
+        alerts_at = seen.alerts_at
+        if clock_at is None or alerts_at is None:
+            seen.wake_at = alerts_at if clock_at is None else clock_at
+        else:
+            seen.wake_at = min(clock_at, alerts_at)
         if seen.wake_at is None:
             return
         if seen.queued_at is not None and seen.queued_at <= seen.wake_at:
@@ -321,6 +379,7 @@ class RuleEngine:
                     continue
                 active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
                 self.alerts[(rule.name, key)] = active
+                self._alerting[rule.scope].setdefault(key, set()).add(rule.name)
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
             if changed is not None:
@@ -329,35 +388,45 @@ class RuleEngine:
                                               active.alert.flapping))  # fmt: skip
             if active.alert.forgettable:
                 del self.alerts[(rule.name, key)]
+                names = self._alerting[rule.scope][key]
+                names.discard(rule.name)
+                if not names:
+                    del self._alerting[rule.scope][key]
+
+    def _index(self) -> None:
+        """Which rules have an alert for each titik or AP (kept up to date by `_run`)."""
+        self._alerting = {scope: {} for scope in SCOPES}
+        for (rule_name, key), active in self.alerts.items():
+            if active.rule.scope in self._alerting:
+                self._alerting[active.rule.scope].setdefault(key, set()).add(rule_name)
 
     def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels:
-        from everyone, or (`recipients`) only from some roles."""
-        by_rule = self._by_rule()
-        sources: dict[tuple[str, tuple[str | None, ...]], ActiveAlert] = {}
+        from everyone, or (`recipients`) only from some roles. The first inhibition that
+        holds an alert back from everyone wins."""
+        for active in self._held:  # as marked last cycle
+            active.inhibited_by, active.held_from = None, {}
+        by_rule, held = self._by_rule(), []
         for inhibition in self.ruleset.inhibitions:
+            equal = inhibition.equal
+            sources: dict[tuple[str | None, ...], ActiveAlert] = {}
             for active in by_rule.get(inhibition.source, ()):
                 if active.alert.state == AlertState.FIRING:
-                    values = tuple(active.labels.get(name) for name in inhibition.equal)
-                    sources.setdefault((inhibition.source, values), active)
-        for active in self.alerts.values():
-            active.inhibited_by = None
-            if active.held_from:
-                active.held_from = {}
-        targets = set().union(*(i.targets for i in self.ruleset.inhibitions))
-        for active in (a for name in targets for a in by_rule.get(name, ())):
-            for inhibition in self.ruleset.inhibitions:
-                if active.rule.name not in inhibition.targets:
+                    sources.setdefault(tuple([active.labels.get(n) for n in equal]), active)
+            if not sources:
+                continue
+            for active in (a for name in inhibition.targets for a in by_rule.get(name, ())):
+                if active.inhibited_by is not None:
                     continue
-                values = tuple(active.labels.get(name) for name in inhibition.equal)
-                source = sources.get((inhibition.source, values))
+                source = sources.get(tuple([active.labels.get(n) for n in equal]))
                 if source is None:
                     continue
+                held.append(active)
                 if not inhibition.recipients:
                     active.inhibited_by = source.id
-                    break
                 for role in inhibition.recipients:
                     active.held_from.setdefault(role, source.id)
+        self._held = held
 
     def _group(self, now: float, transitions: list[Transition]) -> None:
         """Storm control: a group fires when `min_count` of its source alerts with the same
@@ -431,6 +500,7 @@ class RuleEngine:
         for scope, seen in self._seen.items():
             for key in [k for k in seen if k not in alive[scope]]:
                 del seen[key]
+        self._index()
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every alert with its timers and labels, for the store."""
@@ -467,6 +537,7 @@ class RuleEngine:
                 [str(m) for m in record.get("members", [])])  # fmt: skip
             self.alerts[(rule.name, key)].told = Told.from_dict(record.get("told") or {})
             restored += 1
+        self._index()
         return restored
 
     def active(self) -> Iterator[ActiveAlert]:

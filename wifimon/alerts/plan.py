@@ -8,14 +8,16 @@ side of each it is on, not the number itself, so 44 clients becoming 45 of 50 wa
 
 from __future__ import annotations
 
+import functools
 import operator
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from wifimon.alerts.context import STATIC_NAMES, Row
 from wifimon.alerts.expr import Value
 from wifimon.alerts.rules import Rule
+from wifimon.state import MOVED_ANY
 
 CLOCK_NAME = "seconds_since_data"  # changes with time alone, not with new data
 CLOCK_SLACK = 0.001  # wake a clock rule this much early: float rounding never skips a crossing
@@ -37,48 +39,58 @@ Input = Value | Side  # a value, or for a name only compared, its side of the ed
 
 
 class Cut:
-    """A name only compared: at `input` of the inputs, against `numbers` and fixed columns."""
+    """A name only compared: at `input` of the inputs, against `numbers` and fixed names (at
+    `columns` of the inputs)."""
 
     __slots__ = ("_sides", "columns", "input", "numbers")
 
     def __init__(self, input: int, numbers: tuple[float, ...], columns: tuple[int, ...]) -> None:
         self.input, self.numbers, self.columns = input, numbers, columns
-        self._sides = tuple(Side(i) for i in range(2 * (len(numbers) + len(columns)) + 1))
+        # a side per place among the numbers, times below/on/above/unknown for each column
+        count = (2 * len(numbers) + 1) * 4 ** len(columns)
+        self._sides = tuple(Side(i) for i in range(count))
 
     def __repr__(self) -> str:
         return f"Cut({self.input}, {self.numbers}, {self.columns})"
 
-    def side(self, value: Value, row: Row) -> Input:
+    def side(self, value: Value, taken: Sequence[Value]) -> Input:
         """Where `value` lies among the edges: the same side of each, the same answers."""
         if type(value) is not float and type(value) is not int:
             return value  # text, yes/no, unknown: compared as they are
         edges = self.numbers
-        if self.columns:
-            fixed = [e for c in self.columns if type(e := row[c]) is float or type(e) is int]
-            edges = tuple(sorted((*edges, *fixed))) if edges else tuple(sorted(fixed))
         position = bisect_left(edges, value)
-        on_edge = position < len(edges) and edges[position] == value
-        return self._sides[2 * position + on_edge]
+        index = 2 * position + (position < len(edges) and edges[position] == value)
+        for column in self.columns:
+            edge = taken[column]
+            if type(edge) is float or type(edge) is int:
+                index = 4 * index + (value > edge) - (value < edge) + 1
+            else:  # no fixed value to compare with (the answer is unknown either way)
+                index = 4 * index + 3
+        return self._sides[index]
 
 
 @dataclass(frozen=True)
 class ScopePlan:
-    """The rules of one scope, the names they read and where those are in a row."""
+    """The rules of one scope and the names they read (`taken`: their values, in order)."""
 
     rules: tuple[Rule, ...]
     columns: tuple[str, ...]  # the source's row layout
-    position: dict[str, int]  # name -> its place in a row
     names: tuple[str, ...]  # what the rules read, in the order of `inputs`
-    take: Callable[[Row], tuple[Value, ...]]  # the names' values out of a row
+    index: dict[str, int]  # name -> its place in `names`
+    position: dict[str, int]  # name -> its place in the source's row
     cut_at: tuple[Cut | None, ...]  # per input: how a name only compared is cut, else None
     readers: dict[str, frozenset[str]]  # name -> the rules (by name) that read it
     clock_rules: frozenset[str]  # rules that read a value that changes with time alone
-    clock_column: int | None  # where seconds_since_data is in a row
     clock_input: int | None  # where it is in the inputs
     thresholds: tuple[float, ...] | None  # where the clock may flip a rule; None: anywhere
+    bits: tuple[int, ...]  # per name: the MOVED_* bits after which it is read again
+    needs: int  # the MOVED_* bits that can move a name the rules read
+    every: tuple[int, ...]  # where every name is in `names`: a whole read
 
     @classmethod
-    def of(cls, rules: Sequence[Rule], columns: tuple[str, ...]) -> ScopePlan:
+    def of(
+        cls, rules: Sequence[Rule], columns: tuple[str, ...], moved_by: Mapping[str, int]
+    ) -> ScopePlan:
         expressions = {r.name: [e for e in (r.expr, r.clear) if e is not None] for r in rules}
         reads = {name: frozenset().union(*(e.names for e in exprs))
                  for name, exprs in expressions.items()}  # fmt: skip
@@ -90,54 +102,61 @@ class ScopePlan:
         readers = {n: frozenset(r for r, read in reads.items() if n in read) for n in names}
         clock = frozenset(r for r, read in reads.items() if CLOCK_NAME in read)
         all_expressions = [e for exprs in expressions.values() for e in exprs]
-        cuts = [_cut(i, name, all_expressions, where) for i, name in enumerate(names)]
+        index = {name: i for i, name in enumerate(names)}
+        kept = frozenset().union(*(e.history_names for e in all_expressions))
+        bits = tuple(MOVED_ANY if name == CLOCK_NAME and name in kept
+                     else moved_by.get(name, MOVED_ANY) for name in names)  # fmt: skip
+        cuts = [_cut(i, name, all_expressions, index) for i, name in enumerate(names)]
         return cls(
             rules=tuple(rules),
             columns=columns,
-            position=where,
             names=names,
-            take=_taker([where[name] for name in names]),
+            index=index,
+            position=where,
             cut_at=tuple(cuts),
             readers=readers,
             clock_rules=clock,
-            clock_column=where.get(CLOCK_NAME),
             clock_input=names.index(CLOCK_NAME) if CLOCK_NAME in names else None,
             thresholds=_thresholds(clock, expressions),
+            bits=bits,  # the clock's age is kept in history only as of each read: read it
+            needs=functools.reduce(operator.or_, bits, 0),
+            every=tuple(range(len(names))),
         )
 
-    def inputs(self, taken: tuple[Value, ...], row: Row) -> list[Input]:
+    def reading(self, moved: int) -> tuple[int, ...]:
+        """Where in `names` are the names new data with the `moved` bits may have moved."""
+        return tuple(i for i, bits in enumerate(self.bits) if bits & moved)
+
+    def inputs(self, taken: Sequence[Value]) -> list[Input]:
         """What the rules read, names only compared reduced to their side of each edge."""
-        return [value if cut is None else cut.side(value, row)
+        return [value if cut is None else cut.side(value, taken)
                 for value, cut in zip(taken, self.cut_at, strict=True)]  # fmt: skip
 
-    def moved(
-        self, taken: tuple[Value, ...], before: tuple[Value, ...], inputs: list[Input], row: Row
+    def update(
+        self, taken: list[Value], inputs: list[Input], read: Sequence[int], values: Row
     ) -> set[str]:
-        """Names whose input changed since `before` (`inputs` is brought up to date)."""
-        if taken == before:
-            return set()
+        """Put the values of the names at `read` in `taken`; returns the names whose input
+        changed (`inputs` is brought up to date)."""
         moved = set()
-        for i, (value, old) in enumerate(zip(taken, before, strict=True)):
-            if value == old:
+        for i, value in zip(read, values, strict=True):
+            if value == taken[i] and type(value) is type(taken[i]):
                 continue
+            taken[i] = value
             cut = self.cut_at[i]
-            side = value if cut is None else cut.side(value, row)
+            side = value if cut is None else cut.side(value, taken)
             if side != inputs[i]:
                 inputs[i] = side
                 moved.add(self.names[i])
         return moved
 
-    def age(
-        self, taken: tuple[Value, ...], inputs: list[Input], row: Row, age: float
-    ) -> tuple[Value, ...]:
-        """Set seconds_since_data to `age`, what the clock rules now see: in `inputs`, and in
-        the taken values returned (new data is compared with what the rules last saw)."""
+    def age(self, taken: list[Value], inputs: list[Input], age: float) -> None:
+        """Set seconds_since_data to `age`, what the clock rules now see, in `taken` and
+        `inputs` (new data is compared with what the rules last saw)."""
         index = self.clock_input
-        if index is None:
-            return taken
-        cut = self.cut_at[index]
-        inputs[index] = cut.side(age, row) if cut is not None else age
-        return (*taken[:index], age, *taken[index + 1 :])
+        if index is not None:
+            taken[index] = age
+            cut = self.cut_at[index]
+            inputs[index] = cut.side(age, taken) if cut is not None else age
 
     def pick(
         self, changed: Collection[str] | None, alerting: Collection[str] | None, clock: bool
@@ -163,15 +182,6 @@ class ScopePlan:
         return None
 
 
-def _taker(positions: list[int]) -> Callable[[Row], tuple[Value, ...]]:
-    if not positions:
-        return lambda row: ()
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda row: (row[only],)
-    return operator.itemgetter(*positions)
-
-
 def _cut(index: int, name: str, expressions: Sequence, where: dict[str, int]) -> Cut | None:
     """The edges of a name every expression only compares (None: it is used otherwise)."""
     found: set[float | str] = set()
@@ -185,7 +195,7 @@ def _cut(index: int, name: str, expressions: Sequence, where: dict[str, int]) ->
     numbers = tuple(sorted(c for c in found if isinstance(c, float)))
     static = tuple(sorted(where[c] for c in found if isinstance(c, str) and c in where))
     if len(numbers) + len(static) != len(found):
-        return None  # compared with a fixed name the source does not give
+        return None  # compared with a fixed name the rules do not read
     return Cut(index, numbers, static)
 
 

@@ -133,6 +133,11 @@ class Rule:
         """Summary and description for one alert, rendered from the rule's templates."""
         return {name: t.render(values, labels) for name, t in self.annotations.items()}
 
+    def shows(self, name: str) -> bool:
+        """Whether one of its templates reads `name` (`sla.min_mbps` as `sla`)."""
+        head = name.partition(".")[0]
+        return any(head in t.names for t in self.annotations.values())
+
 
 @dataclass(frozen=True)
 class GroupRule:

@@ -18,7 +18,7 @@ defaults (sla.min_mbps 50, sla.capacity_users 50).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.rules import NAMES, RuleSet, load_rules
+from wifimon.alerts.source import Reader, reader_from_rows
 from wifimon.errors import ConfigError
 from wifimon.yamlsource import load_yaml, validation_error
 
@@ -114,6 +115,12 @@ class Timeline:
     def changed(self, scope: str) -> None:
         """Every series is read again at every step (a test has few)."""
         return None
+
+    def moved_by(self, scope: str) -> dict[str, int]:
+        return {}  # any data may move any name
+
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
+        return reader_from_rows(self, scope, names)
 
     def keys(self, scope: str) -> Collection[str]:
         return self.hotspots if scope == "hotspot" else self.aps if scope == "ap" else ()

@@ -1,28 +1,34 @@
-"""Where the rules engine reads titik and APs: which ones moved, and their rows of values."""
+"""Where the rules engine reads titik and APs: which ones moved, and the values of names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import operator
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
 from wifimon.alerts.context import (
     AP_COLUMNS,
+    AP_MOVED_BY,
+    AP_READS,
     HOTSPOT_COLUMNS,
+    HOTSPOT_MOVED_BY,
+    HOTSPOT_READS,
+    PROBE_NAMES,
+    REACH_NAMES,
     Row,
-    ap_row,
-    hotspot_aps_row,
-    hotspot_probes_row,
-    identity_row,
     observed_at,
 )
 from wifimon.alerts.expr import Value
 from wifimon.alerts.rules import DAEMON_NAMES
-from wifimon.inventory import AccessPoint, Hotspot
-from wifimon.state import State
+from wifimon.state import MOVED_ANY, HotspotState, State
 
 SELF_KEY = "wifimon"  # the key of alerts about the daemon itself
 DAEMON_COLUMNS = tuple(sorted(DAEMON_NAMES))
 NO_STAMPS: Mapping[str, float | None] = {}
+PROBED = PROBE_NAMES | REACH_NAMES  # names a titik's probes give, with when they measured
+Stamps = Mapping[str, float | None]  # when each probe-fed value was measured (None: never)
+# a read of some names of a key, and when the probe-fed ones were measured (None: it read none)
+Reader = Callable[[str, float], tuple[Row, Stamps | None]]
 
 
 class Source(Protocol):
@@ -32,17 +38,47 @@ class Source(Protocol):
         """The names `row` gives for the scope, in its order."""
         ...
 
-    def changed(self, scope: str) -> Collection[str] | None:
-        """Keys of the scope with new data since the last call; None: take every key as new."""
+    def changed(self, scope: str) -> Mapping[str, int] | None:
+        """Keys of the scope with new data since the last call, each with the MOVED_* bits of
+        what moved; None: take every key as new."""
+        ...
+
+    def moved_by(self, scope: str) -> Mapping[str, int]:
+        """The MOVED_* bits that can move each column (a column not named: any)."""
         ...
 
     def keys(self, scope: str) -> Collection[str]:
         """Every titik or AP of the scope that exists now."""
         ...
 
-    def row(self, scope: str, key: str, now: float) -> tuple[Row, Mapping[str, float | None]]:
+    def row(self, scope: str, key: str, now: float) -> tuple[Row, Stamps]:
         """The values of one key in `columns` order, and when each probe-fed one was measured."""
         ...
+
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
+        """A read of just `names` (in that order) of a key, as `row` gives them."""
+        ...
+
+
+def reader_from_rows(source: Source, scope: str, names: Sequence[str]) -> Reader:
+    """`Source.reader` for a source that only reads whole rows."""
+    position = {name: index for index, name in enumerate(source.columns(scope))}
+    pick = _picker([position[name] for name in names])
+
+    def read(key: str, now: float) -> tuple[Row, Stamps | None]:
+        row, stamps = source.row(scope, key, now)
+        return pick(row), stamps
+
+    return read
+
+
+def _picker(positions: list[int]) -> Callable[[Row], Row]:
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda row: (row[only],)
+    if not positions:
+        return lambda row: ()
+    return operator.itemgetter(*positions)
 
 
 class StateSource:
@@ -57,57 +93,91 @@ class StateSource:
         self.state = state
         self.self_values = self_values
         self._changes = state.watch()
-        self._identities: dict[tuple[str, str], tuple[Hotspot, AccessPoint | None, Row]] = {}
-        self._probe_rows: dict[str, tuple[object, object, Row, Mapping[str, float | None]]] = {}
+        self._stamps: dict[str, tuple[object, object, Stamps]] = {}
+        self._self_read: tuple[float | None, dict[str, Value]] = (None, {})
+        self._rows = {scope: self._reader(scope, self.columns(scope))
+                      for scope in ("hotspot", "ap", "daemon")}  # fmt: skip
 
     def columns(self, scope: str) -> tuple[str, ...]:
         if scope == "daemon":
             return DAEMON_COLUMNS
         return HOTSPOT_COLUMNS if scope == "hotspot" else AP_COLUMNS
 
-    def changed(self, scope: str) -> Collection[str] | None:
+    def changed(self, scope: str) -> Mapping[str, int] | None:
         if scope == "daemon":  # its values are worked out anew every cycle
-            return self.keys(scope)
+            return dict.fromkeys(self.keys(scope), MOVED_ANY)
         return self._changes.take(scope)
+
+    def moved_by(self, scope: str) -> Mapping[str, int]:
+        if scope == "daemon":
+            return {}
+        return HOTSPOT_MOVED_BY if scope == "hotspot" else AP_MOVED_BY
 
     def keys(self, scope: str) -> Collection[str]:
         if scope == "daemon":
             return (SELF_KEY,) if self.self_values is not None else ()
         return self.state.hotspots.keys() if scope == "hotspot" else self.state.aps.keys()
 
-    def row(self, scope: str, key: str, now: float) -> tuple[Row, Mapping[str, float | None]]:
-        state = self.state
+    def row(self, scope: str, key: str, now: float) -> tuple[Row, Stamps]:
+        row, stamps = self._rows[scope](key, now)
+        return row, NO_STAMPS if stamps is None else stamps
+
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
+        if scope == "hotspot" and not PROBED.intersection(names):
+            return self._hotspot_reader(names, stamped=False)
+        return self._reader(scope, names)
+
+    def _reader(self, scope: str, names: Sequence[str]) -> Reader:
         if scope == "hotspot":
-            probes, stamps = self._probes(key)
-            own = hotspot_aps_row(state.hotspot_view(key), now)
-            return self._identity(scope, key, state.hotspots[key], None) + own + probes, stamps
+            return self._hotspot_reader(names, stamped=True)
         if scope == "ap":
+            return self._ap_reader(names)
+        return self._daemon_reader(names)
+
+    def _hotspot_reader(self, names: Sequence[str], stamped: bool) -> Reader:
+        """A read of a titik's names; `stamped`: with the probe times (else None)."""
+        reads = [HOTSPOT_READS[name] for name in names]
+        state, stamps_of = self.state, self._stamps_of  # (its dicts are replaced on reload)
+
+        def read(key: str, now: float) -> tuple[Row, Stamps | None]:
+            view, hstate = state.hotspot_view(key), state.hotspot_states.get(key)
+            values = tuple([get(view, hstate, now) for get in reads])
+            return values, stamps_of(key, hstate) if stamped else None
+
+        return read
+
+    def _ap_reader(self, names: Sequence[str]) -> Reader:
+        reads = [AP_READS[name] for name in names]
+        state = self.state
+
+        def read(key: str, now: float) -> tuple[Row, Stamps]:
             ap_state = state.aps[key]
             hotspot = state.hotspots[ap_state.hotspot_id]
-            own = ap_row(ap_state, now)
-            return self._identity(scope, key, hotspot, ap_state.ap) + own, NO_STAMPS
-        values = self.self_values(now) if self.self_values is not None else {}
-        return tuple(values.get(name) for name in DAEMON_COLUMNS), NO_STAMPS
+            return tuple([get(ap_state, hotspot, now) for get in reads]), NO_STAMPS
 
-    def _probes(self, key: str) -> tuple[Row, Mapping[str, float | None]]:
-        """A titik's probe columns and their times, worked out again only for new results."""
-        hstate = self.state.hotspot_states.get(key)
+        return read
+
+    def _daemon_reader(self, names: Sequence[str]) -> Reader:
+        def read(key: str, now: float) -> tuple[Row, Stamps]:
+            values = self._self_values_at(now)
+            return tuple(values.get(name) for name in names), NO_STAMPS
+
+        return read
+
+    def _self_values_at(self, now: float) -> dict[str, Value]:
+        """wifimon's own values, worked out once per cycle: reading them starts a new lag."""
+        if self._self_read[0] != now:
+            values = self.self_values(now) if self.self_values is not None else {}
+            self._self_read = (now, values)
+        return self._self_read[1]
+
+    def _stamps_of(self, key: str, hstate: HotspotState | None) -> Stamps:
+        """When a titik's probe-fed values were measured, worked out again for new results."""
         results = (hstate.throughput, hstate.reachability) if hstate else (None, None)
-        cached = self._probe_rows.get(key)
+        cached = self._stamps.get(key)
         if cached is None or cached[0] is not results[0] or cached[1] is not results[1]:
-            cached = (*results, hotspot_probes_row(hstate), observed_at(hstate))
-            if len(self._probe_rows) > 2 * len(self.state.hotspots):
-                self._probe_rows.clear()  # removed titik do not pile up
-            self._probe_rows[key] = cached
-        return cached[2], cached[3]
-
-    def _identity(self, scope: str, key: str, hotspot: Hotspot, ap: AccessPoint | None) -> Row:
-        """Place and SLA, worked out again only when the inventory gave new objects."""
-        cached = self._identities.get((scope, key))
-        if cached is not None and cached[0] is hotspot and cached[1] is ap:
-            return cached[2]
-        row = identity_row(hotspot) if ap is None else (*identity_row(hotspot), ap.id)
-        if len(self._identities) > 2 * (len(self.state.hotspots) + len(self.state.aps)):
-            self._identities.clear()  # removed titik and APs do not pile up
-        self._identities[(scope, key)] = (hotspot, ap, row)
-        return row
+            cached = (*results, observed_at(hstate))
+            if len(self._stamps) > 2 * len(self.state.hotspots):
+                self._stamps.clear()  # removed titik do not pile up
+            self._stamps[key] = cached
+        return cached[2]

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -111,6 +111,8 @@ class Template:
     ) -> None:
         self.text = text
         self.template = ENVIRONMENT.from_string(text)  # raises TemplateSyntaxError
+        # the names it reads (`sla` for `sla.min_mbps`): only those are kept for rendering
+        self.names = frozenset(meta.find_undeclared_variables(ENVIRONMENT.parse(text)))
         sample = {name: 1.0 for name in names}
         sample_labels = dict.fromkeys((*LABELS, *labels), "x")
         extra = {"count": 2, "members": ["a", "b"], "providers": ["p"]} if grouped else {}
