@@ -4,7 +4,8 @@ Prints one line: aps=N hotspots=N rules=N eval_ms=X eval_ms_full=X eval_ms_all_c
 (medians of --cycles cycles). eval_ms: the daemon's way, with data arriving as it does in
 production (a quarter of APs and titik report in each 15 s cycle); eval_ms_full: the same
 data with every rule run on everything (the reference); eval_ms_all_changed: every titik and
-AP with new values in every cycle, the worst case.
+AP with new values in every cycle, the worst case. Like `wifimon run`, the fleet, state and
+rules are left out of garbage collections once built (wifimon.memory).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.rules import load_rules
 from wifimon.inventory import Inventory
 from wifimon.measurements import ApSample, ClientReading, InterfaceReading
+from wifimon.memory import freeze_long_lived, thaw
 from wifimon.probes.results import ProbeResult
 from wifimon.state import State
 
@@ -112,8 +114,10 @@ def main() -> None:
     measured = {}
     for label, incremental, share in (("eval_ms", True, 4), ("eval_ms_full", False, 4),
                                       ("eval_ms_all_changed", True, 1)):  # fmt: skip
+        thaw()  # the last run's fleet is garbage now
         state = fleet(args.hotspots, args.aps)
         engine = RuleEngine(rules, state, incremental=incremental)
+        freeze_long_lived()  # as the daemon does once started
         measured[label] = cycle_ms(engine, state, args.cycles, share, interval)
     firing = sum(1 for a in engine.active() if a.alert.state.value == "firing")
     figures = " ".join(f"{label}={ms:.1f}" for label, ms in measured.items())

@@ -33,6 +33,7 @@ from wifimon.exposition import render
 from wifimon.history.store import HistoryStore
 from wifimon.history.writer import HistoryWriter
 from wifimon.measurements import ApSample, PollIssue
+from wifimon.memory import freeze_long_lived, thaw
 from wifimon.metrics import SelfMetrics, StateCollector, alert_families
 from wifimon.notify.alertmanager import AlertmanagerSync
 from wifimon.notify.messages import Renderer
@@ -198,6 +199,7 @@ class Daemon:
             self.rule_jobs.add("all", now)
             self.journal.append([{"at": now, "alert": "*", "event": "started"}])
         self.scheduler.start()
+        freeze_long_lived()  # inventory, state and rules: out of the collector's scans
         self._refresher = asyncio.create_task(self._refresh_metrics())
         self._sender_task = asyncio.create_task(self._send_notifications())
         self.history_writer.start(now)
@@ -457,7 +459,11 @@ class Daemon:
                 self.self_metrics.reloads.labels("failure").inc()
                 log.error("config reload refused: %s", exc)
                 raise
-            self._adopt(new)
+            thaw()  # the old inventory and rules may be dropped: let the collector see them
+            try:
+                self._adopt(new)
+            finally:
+                freeze_long_lived()
 
     def _adopt(self, new: Config) -> None:
         """Swap in a validated config: start added APs, stop removed ones, keep the rest."""
@@ -511,6 +517,7 @@ class Daemon:
 
     async def stop(self) -> None:
         """Stop scheduling, let running polls end briefly, close SNMP."""
+        thaw()
         self.scheduler.shutdown()
         self._stopping.set()
         await self._cancel_jobs()

@@ -196,6 +196,8 @@ class History:
         self.keep_seconds = keep_seconds
         self._series: dict[str, deque[tuple[float, Value]]] = {n: deque() for n in self.names}
         self._kept = [(name, self._series[name], name in runs) for name in sorted(self.names)]
+        self._stamps_seen: object = None  # the stamps of the last `add` ...
+        self._unstamped = self._kept  # ... and the names measured at each add, not stamped
 
     @classmethod
     def of(cls, data: dict[str, list[tuple[float, Value]]]) -> History:
@@ -219,7 +221,13 @@ class History:
         other names are measured `now`.
         """
         appended = set()
-        for name, series, collapses in self._kept:
+        kept = self._kept
+        if stamps is self._stamps_seen:  # the same probe results: only the others can add
+            kept = self._unstamped
+        else:
+            self._stamps_seen = stamps
+            self._unstamped = [slot for slot in kept if slot[0] not in stamps]
+        for name, series, collapses in kept:
             when = stamps.get(name, now)
             if when is None or (series and series[-1][0] >= when):
                 continue

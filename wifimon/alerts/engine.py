@@ -117,6 +117,7 @@ class RuleEngine:
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
         self._alerting: dict[str, dict[str, set[str]]] = {}  # scope -> key -> rules alerting
         self._held: list[ActiveAlert] = []  # alerts an inhibition held back last cycle
+        self._grouped: list[ActiveAlert] = []  # alerts a group named last cycle
         self._seen: dict[str, dict[str, _Seen]] = {}  # scope -> key -> what was read
         self._wake: dict[str, list[tuple[float, str]]] = {}  # scope -> heap of (time, key)
         self._use(ruleset)
@@ -164,11 +165,12 @@ class RuleEngine:
             self._evaluate_scope(scope, plan, changed, now, transitions)
         if everything:
             self._forget_removed()
-        self._group(now, transitions)
+        by_rule = self._by_rule()
+        self._group(now, transitions, by_rule)
         for active in self.alerts.values():
             silence = silenced_by(list(silences), active.labels, now) if silences else None
             active.silenced_by = silence.id if silence else None
-        self._inhibit()
+        self._inhibit(by_rule)
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
@@ -195,35 +197,55 @@ class RuleEngine:
         clock_always = plan.thresholds is None and bool(plan.clock_rules)
         if clock_always:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
-        seen_of, scope_alerts, nothing = self._seen[scope], self._alerting[scope], frozenset[str]()
-        for key in {*fresh, *due} if due else fresh:
-            seen = seen_of.get(key)
-            if seen is None:
-                if key not in fresh:
-                    continue  # a titik that is gone (forgotten below)
-                seen = self._seen_of(scope, key)
+        seen_of, index, needs = self._seen[scope], plan.index, plan.needs
+        for key in fresh:
+            seen = seen_of.get(key) or self._seen_of(scope, key)
             data_at = seen.data_at
-            moved = self._read(plan, scope, key, seen, now, changed) if key in fresh else nothing
-            if moved is not None and not moved and key not in due:  # the answers stand
-                if plan.thresholds and seen.data_at != data_at:
-                    self._schedule(plan, scope, seen, key, now)  # the clock starts anew
-                continue
-            alerting = scope_alerts.get(key)
-            clock = False
-            if key in due:
-                clock = clock_always or (seen.clock_at is not None and seen.clock_at <= now)
-                if clock and seen.data_at is not None:  # (a read may not have aged it)
-                    age = max(0.0, now - seen.data_at)
-                    plan.age(seen.taken, seen.inputs, age)
-            rules = plan.pick(moved, alerting if key in due else None, clock)
-            if rules:
-                values = self._values(plan, scope, key, seen, now)
-                self._run(rules, key, values, seen.history, now, transitions)
-            if rules or key in due:  # its alerts were stepped, or may be gone
-                with_alerts = (*(alerting or ()), *(rule.name for rule in rules))
-                seen.alerts_at = self._alerts_at(key, with_alerts)
-            if plan.thresholds or seen.alerts_at is not None:
-                self._schedule(plan, scope, seen, key, now)
+            if changed is not None and seen.known and not changed[key] & needs:
+                # nothing the rules read moved: their values are recorded again, as read
+                seen.current, seen.values = False, None
+                moved: set[str] | None = seen.history.add(now, seen.taken, index, seen.stamps)
+            else:
+                moved = self._read(plan, scope, key, seen, now, changed)
+            if moved is None or moved or key in due:
+                self._step(plan, scope, key, seen, moved, key in due, clock_always, now,
+                           transitions)  # fmt: skip
+            elif plan.thresholds and seen.data_at != data_at:
+                self._schedule(plan, scope, seen, key, now)  # the clock starts anew
+        for key in due:
+            known = seen_of.get(key)
+            if key not in fresh and known is not None:  # (else read above, or gone)
+                self._step(plan, scope, key, known, set(), True, clock_always, now, transitions)
+
+    def _step(
+        self,
+        plan: ScopePlan,
+        scope: str,
+        key: str,
+        seen: _Seen,
+        moved: set[str] | None,
+        due: bool,
+        clock_always: bool,
+        now: float,
+        transitions: list[Transition],
+    ) -> None:
+        """Run the rules of one key that may answer differently: those that read a name that
+        `moved` (None: all), and if it is `due`, those with an alert and the clock's."""
+        alerting = self._alerting[scope].get(key)
+        clock = False
+        if due:
+            clock = clock_always or (seen.clock_at is not None and seen.clock_at <= now)
+            if clock and seen.data_at is not None:  # (a read may not have aged it)
+                plan.age(seen.taken, seen.inputs, max(0.0, now - seen.data_at))
+        rules = plan.pick(moved, alerting if due else None, clock)
+        if rules:
+            values = self._values(plan, scope, key, seen, now)
+            self._run(rules, key, values, seen.history, now, transitions)
+        if rules or due:  # its alerts were stepped, or may be gone
+            with_alerts = (*(alerting or ()), *(rule.name for rule in rules))
+            seen.alerts_at = self._alerts_at(key, with_alerts)
+        if plan.thresholds or seen.alerts_at is not None:
+            self._schedule(plan, scope, seen, key, now)
 
     def _evaluate_all(
         self,
@@ -256,8 +278,6 @@ class RuleEngine:
         new = not seen.known or changed is None  # after new rules or inventory: all rules run
         bits = EVERY if new else changed[key] & plan.needs  # type: ignore[index]
         read, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
-        if not read and not new:  # nothing the rules read moved: their values recorded again
-            return seen.history.add(now, seen.taken, plan.index, seen.stamps)
         part, stamps = reader(key, now)
         if stamps is not None:
             seen.stamps = stamps
@@ -278,17 +298,17 @@ class RuleEngine:
         labelled = {*LABEL_NAMES, "ap"}
         shown = tuple(name for name in plan.columns if name not in plan.index
                       and (name in labelled or any(r.shows(name) for r in plan.rules)))  # fmt: skip
-        return shown, self.source.reader(scope, shown)
+        return shown, self.source.reader(scope, shown, stamped=False)
 
     def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[tuple[int, ...], Reader]:
         """Where in the plan's names are those new data with `bits` may have moved (EVERY: all
         of them), and a read of just those; kept for the next time."""
         read = plan.every if bits == EVERY else plan.reading(bits)
-        found = self._reads[scope][bits] = (
-            read,
-            self.source.reader(scope, [plan.names[i] for i in read]),
-        )
-        return found
+        names = [plan.names[i] for i in read]
+        kept = self._history_spec[scope][0]  # probe times matter for history only
+        reader = self.source.reader(scope, names, stamped=bool(kept.intersection(names)))
+        self._reads[scope][bits] = (read, reader)
+        return read, reader
 
     def _seen_of(self, scope: str, key: str) -> _Seen:
         seen = self._seen[scope].get(key)
@@ -400,13 +420,13 @@ class RuleEngine:
             if active.rule.scope in self._alerting:
                 self._alerting[active.rule.scope].setdefault(key, set()).add(rule_name)
 
-    def _inhibit(self) -> None:
+    def _inhibit(self, by_rule: dict[str, list[ActiveAlert]]) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels:
         from everyone, or (`recipients`) only from some roles. The first inhibition that
         holds an alert back from everyone wins."""
         for active in self._held:  # as marked last cycle
             active.inhibited_by, active.held_from = None, {}
-        by_rule, held = self._by_rule(), []
+        held = []
         for inhibition in self.ruleset.inhibitions:
             equal = inhibition.equal
             sources: dict[tuple[str | None, ...], ActiveAlert] = {}
@@ -428,14 +448,15 @@ class RuleEngine:
                     active.held_from.setdefault(role, source.id)
         self._held = held
 
-    def _group(self, now: float, transitions: list[Transition]) -> None:
+    def _group(
+        self, now: float, transitions: list[Transition], by_rule: dict[str, list[ActiveAlert]]
+    ) -> None:
         """Storm control: a group fires when `min_count` of its source alerts with the same
         `by` labels started firing within its window, and names them all until fewer than
         `clear_below` are firing."""
-        by_rule = self._by_rule()
-        for active in self.alerts.values():
-            if active.grouped_into:
-                active.grouped_into = []
+        for active in self._grouped:  # as named last cycle
+            active.grouped_into = []
+        self._grouped = []
         for group in self.ruleset.groups:
             buckets: dict[tuple[str, ...], list[ActiveAlert]] = {}
             for active in (a for name in sorted(group.sources) for a in by_rule.get(name, ())):
@@ -445,7 +466,7 @@ class RuleEngine:
             for active in by_rule.get(group.name, ()):
                 buckets.setdefault(tuple(active.labels.get(n, "") for n in group.by), [])
             for values, members in buckets.items():
-                self._step_group(group, values, members, now, transitions)
+                self._step_group(group, values, members, now, transitions, by_rule)
 
     def _by_rule(self) -> dict[str, list[ActiveAlert]]:
         """The alerts of each rule or group, in the order they were raised."""
@@ -461,7 +482,9 @@ class RuleEngine:
         members: list[ActiveAlert],
         now: float,
         transitions: list[Transition],
+        by_rule: dict[str, list[ActiveAlert]],
     ) -> None:
+        """Step one group alert; `by_rule` is kept up to date with it."""
         key = ",".join(values)
         recent = sum(1 for m in members if (m.alert.fired_at or 0.0) > now - group.window_seconds)
         condition = recent >= group.min_count
@@ -470,6 +493,7 @@ class RuleEngine:
             if not condition:
                 return
             active = self.alerts[(group.name, key)] = ActiveAlert(group, key, Alert(), {})
+            by_rule.setdefault(group.name, []).append(active)
         changed = active.alert.step(now, condition, len(members) < group.clear_below, group.timing)
         if active.alert.state == AlertState.FIRING:
             names = sorted(m.labels.get("hotspot", m.key) for m in members)
@@ -480,11 +504,13 @@ class RuleEngine:
                 active.annotations = group.annotate(active.labels, names, providers)
             for member in members:
                 member.grouped_into.append(active.id)
+            self._grouped.extend(members)
         if changed is not None:
             transitions.append(Transition(group, key, changed, now, active.labels,
                                           active.alert.flapping))  # fmt: skip
         if active.alert.forgettable:
             del self.alerts[(group.name, key)]
+            by_rule[group.name].remove(active)
 
     def history(self, scope: str, key: str) -> History | None:
         """The recent past the rules keep of one titik or AP, if any."""

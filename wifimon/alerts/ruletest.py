@@ -119,7 +119,7 @@ class Timeline:
     def moved_by(self, scope: str) -> dict[str, int]:
         return {}  # any data may move any name
 
-    def reader(self, scope: str, names: Sequence[str]) -> Reader:
+    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
         return reader_from_rows(self, scope, names)
 
     def keys(self, scope: str) -> Collection[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from wifimon.alerts.context import (
     AP_COLUMNS,
@@ -55,8 +55,9 @@ class Source(Protocol):
         """The values of one key in `columns` order, and when each probe-fed one was measured."""
         ...
 
-    def reader(self, scope: str, names: Sequence[str]) -> Reader:
-        """A read of just `names` (in that order) of a key, as `row` gives them."""
+    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
+        """A read of just `names` (in that order) of a key, as `row` gives them; `stamped`
+        False: when probe-fed values were measured is not wanted (it may give None)."""
         ...
 
 
@@ -79,6 +80,21 @@ def _picker(positions: list[int]) -> Callable[[Row], Row]:
     if not positions:
         return lambda row: ()
     return operator.itemgetter(*positions)
+
+
+def _all_of(reads: list[Callable[[Any, Any, float], Value]]) -> Callable[[Any, Any, float], Row]:
+    """Every read on the same arguments, as a row (written out for the usual one to three:
+    a cycle reads thousands of titik)."""
+    if len(reads) == 1:
+        (first,) = reads
+        return lambda x, y, now: (first(x, y, now),)
+    if len(reads) == 2:
+        first, second = reads
+        return lambda x, y, now: (first(x, y, now), second(x, y, now))
+    if len(reads) == 3:
+        first, second, third = reads
+        return lambda x, y, now: (first(x, y, now), second(x, y, now), third(x, y, now))
+    return lambda x, y, now: tuple([get(x, y, now) for get in reads])
 
 
 class StateSource:
@@ -122,9 +138,9 @@ class StateSource:
         row, stamps = self._rows[scope](key, now)
         return row, NO_STAMPS if stamps is None else stamps
 
-    def reader(self, scope: str, names: Sequence[str]) -> Reader:
-        if scope == "hotspot" and not PROBED.intersection(names):
-            return self._hotspot_reader(names, stamped=False)
+    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
+        if scope == "hotspot":
+            return self._hotspot_reader(names, stamped)
         return self._reader(scope, names)
 
     def _reader(self, scope: str, names: Sequence[str]) -> Reader:
@@ -135,25 +151,29 @@ class StateSource:
         return self._daemon_reader(names)
 
     def _hotspot_reader(self, names: Sequence[str], stamped: bool) -> Reader:
-        """A read of a titik's names; `stamped`: with the probe times (else None)."""
-        reads = [HOTSPOT_READS[name] for name in names]
+        """A read of a titik's names; `stamped`: with when its probe results were measured
+        (else None)."""
+        values_of = _all_of([HOTSPOT_READS[name] for name in names])
         state, stamps_of = self.state, self._stamps_of  # (its dicts are replaced on reload)
+        probed = bool(PROBED.intersection(names))
+        stamped = stamped and probed
 
         def read(key: str, now: float) -> tuple[Row, Stamps | None]:
-            view, hstate = state.hotspot_view(key), state.hotspot_states.get(key)
-            values = tuple([get(view, hstate, now) for get in reads])
+            if not probed:  # a view's names (the titik's APs together)
+                return values_of(state.hotspot_view(key), None, now), None
+            hstate = state.hotspot_states.get(key)
+            values = values_of(state.hotspot_view(key), hstate, now)
             return values, stamps_of(key, hstate) if stamped else None
 
         return read
 
     def _ap_reader(self, names: Sequence[str]) -> Reader:
-        reads = [AP_READS[name] for name in names]
+        values_of = _all_of([AP_READS[name] for name in names])
         state = self.state
 
         def read(key: str, now: float) -> tuple[Row, Stamps]:
             ap_state = state.aps[key]
-            hotspot = state.hotspots[ap_state.hotspot_id]
-            return tuple([get(ap_state, hotspot, now) for get in reads]), NO_STAMPS
+            return values_of(ap_state, state.hotspots[ap_state.hotspot_id], now), NO_STAMPS
 
         return read
 
