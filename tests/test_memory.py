@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wifimon.daemon import Daemon
 from wifimon.demo.fleet import write_fleet
+from wifimon.memory import YOUNG_OBJECTS
 
 
 class Node:
@@ -24,6 +25,7 @@ async def test_long_lived_objects_are_frozen_until_a_reload_or_stop(tmp_path: Pa
     try:
         await daemon.start()
         assert gc.get_freeze_count() > 1000  # inventory, state and rules
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS
         del cycle
         gc.collect()
         assert alive() is not None  # frozen with the rest: left alone while running

@@ -181,6 +181,9 @@ def _mbps(bps: float | None) -> float | None:
     return None if bps is None else bps / 1e6
 
 
+NOTHING: set[str] = set()  # History.add's answer when nothing was added: never changed
+
+
 class History:
     """Recent values of the names rules look back on, for one titik or AP, oldest first.
 
@@ -220,7 +223,7 @@ class History:
         `stamps` says when probe-fed values were measured (None: never, nothing to record);
         other names are measured `now`.
         """
-        appended = set()
+        appended: set[str] = NOTHING  # (a new set only when something is added)
         kept = self._kept
         if stamps is self._stamps_seen:  # the same probe results: only the others can add
             kept = self._unstamped
@@ -238,7 +241,7 @@ class History:
                     continue  # one value, whatever the window: no answer moved
             else:
                 series.append((when, value))
-            appended.add(name)
+            appended = {name} if appended is NOTHING else appended | {name}
             while series and series[0][0] <= now - self.keep_seconds:
                 series.popleft()
         return appended

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wifimon.alerts.acks import Ack
-from wifimon.alerts.context import History, Row
+from wifimon.alerts.context import STATIC_NAMES, History, Row
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
 from wifimon.alerts.plan import CLOCK_NAME, Input, ScopePlan
@@ -28,6 +28,7 @@ from wifimon.state import State
 
 log = logging.getLogger(__name__)
 EVERY = -1  # "read every name", where MOVED_* bits say what to read
+Shown = tuple[tuple[str, ...], Reader, tuple[str, ...], Reader]  # fixed names, others
 LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
 
 
@@ -97,7 +98,8 @@ class _Seen:
     known: bool = False  # read at least once since the rules or the inventory changed
     taken: list[Value] = field(default_factory=list)  # the values of the names rules read
     stamps: Mapping[str, float | None] = field(default_factory=dict)  # as `taken` was read
-    shown: Row = ()  # the values of the names labels and annotations read, when a rule ran
+    fixed: dict[str, Value] | None = None  # the place and SLA names labels and summaries read
+    shown: Row = ()  # the values of the other names they read, when a rule ran
     current: bool = False  # `shown` is as of the last data (no data came since it was read)
     inputs: list[Input] = field(default_factory=list)  # the same, compared names as sides
     data_at: float | None = None  # when the last data arrived, to age seconds_since_data
@@ -130,8 +132,8 @@ class RuleEngine:
             for scope in SCOPES
         }  # fmt: skip
         self._reads: dict[str, dict[int, tuple[tuple[int, ...], Reader]]] = {s: {} for s in SCOPES}
-        self._shown: dict[str, tuple[tuple[str, ...], Reader]] = {
-            scope: self._shown_reader(scope, plan) for scope, plan in self._plans.items()
+        self._shown: dict[str, Shown] = {
+            scope: self._shown_readers(scope, plan) for scope, plan in self._plans.items()
         }
         keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
         self._history_spec: dict[str, tuple[frozenset[str], frozenset[str], float]] = {
@@ -282,7 +284,7 @@ class RuleEngine:
         if stamps is not None:
             seen.stamps = stamps
         if new:
-            seen.taken, seen.known = list(part), True
+            seen.taken, seen.known, seen.fixed = list(part), True, None
             seen.inputs = plan.inputs(seen.taken)
             moved = None
         else:
@@ -293,12 +295,16 @@ class RuleEngine:
             seen.data_at = now - age if isinstance(age, float) else None
         return moved if moved is None or not appended else moved | appended
 
-    def _shown_reader(self, scope: str, plan: ScopePlan) -> tuple[tuple[str, ...], Reader]:
-        """The names only labels and annotations read (not the rules), and a read of them."""
+    def _shown_readers(self, scope: str, plan: ScopePlan) -> Shown:
+        """The names only labels and annotations read (not the rules), fixed (place, SLA) and
+        the others, and a read of each."""
         labelled = {*LABEL_NAMES, "ap"}
-        shown = tuple(name for name in plan.columns if name not in plan.index
-                      and (name in labelled or any(r.shows(name) for r in plan.rules)))  # fmt: skip
-        return shown, self.source.reader(scope, shown, stamped=False)
+        shown = [name for name in plan.columns if name not in plan.index
+                 and (name in labelled or any(r.shows(name) for r in plan.rules))]  # fmt: skip
+        fixed = tuple(name for name in shown if name in STATIC_NAMES)
+        moving = tuple(name for name in shown if name not in STATIC_NAMES)
+        read = self.source.reader
+        return fixed, read(scope, fixed, stamped=False), moving, read(scope, moving, stamped=False)
 
     def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[tuple[int, ...], Reader]:
         """Where in the plan's names are those new data with `bits` may have moved (EVERY: all
@@ -322,15 +328,18 @@ class RuleEngine:
     ) -> dict[str, Value]:
         """The values rules, labels and annotations read, by name, seconds_since_data aged to
         `now`; those only labels and annotations read are read again only after new data."""
-        shown, read = self._shown[scope]
+        fixed, read_fixed, shown, read = self._shown[scope]
+        if seen.fixed is None:  # place and SLA: read again only after a reload
+            seen.fixed = dict(zip(fixed, read_fixed(key, now)[0], strict=True))
         if not seen.current:
-            seen.shown, _ = read(key, now)
+            seen.shown = read(key, now)[0] if shown else ()
             seen.current, seen.values = True, None
             if CLOCK_NAME in shown:
                 age = seen.shown[shown.index(CLOCK_NAME)]
                 seen.data_at = now - age if isinstance(age, float) else None
         if seen.values is None:
-            seen.values = dict(zip(plan.names, seen.taken, strict=True))
+            seen.values = dict(seen.fixed)
+            seen.values.update(zip(plan.names, seen.taken, strict=True))
             seen.values.update(zip(shown, seen.shown, strict=True))
         if seen.data_at is not None and CLOCK_NAME in seen.values:
             seen.values[CLOCK_NAME] = max(0.0, now - seen.data_at)
@@ -403,7 +412,8 @@ class RuleEngine:
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
             if changed is not None:
-                active.annotate_later(values)
+                if changed != AlertState.INACTIVE:  # (a pending alert that never fired is gone)
+                    active.annotate_later(values)
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
             if active.alert.forgettable:
@@ -428,17 +438,17 @@ class RuleEngine:
             active.inhibited_by, active.held_from = None, {}
         held = []
         for inhibition in self.ruleset.inhibitions:
-            equal = inhibition.equal
-            sources: dict[tuple[str | None, ...], ActiveAlert] = {}
+            label_values = _label_values(inhibition.equal)
+            sources: dict[object, ActiveAlert] = {}
             for active in by_rule.get(inhibition.source, ()):
                 if active.alert.state == AlertState.FIRING:
-                    sources.setdefault(tuple([active.labels.get(n) for n in equal]), active)
+                    sources.setdefault(label_values(active.labels), active)
             if not sources:
                 continue
             for active in (a for name in inhibition.targets for a in by_rule.get(name, ())):
                 if active.inhibited_by is not None:
                     continue
-                source = sources.get(tuple([active.labels.get(n) for n in equal]))
+                source = sources.get(label_values(active.labels))
                 if source is None:
                     continue
                 held.append(active)
@@ -571,6 +581,14 @@ class RuleEngine:
         for active in self.alerts.values():
             if active.alert.state in (AlertState.PENDING, AlertState.FIRING):
                 yield active
+
+
+def _label_values(names: tuple[str, ...]) -> Callable[[dict[str, str]], object]:
+    """The values of some labels of an alert, to compare (one label: just its value)."""
+    if len(names) == 1:
+        only = names[0]
+        return lambda labels: labels.get(only)
+    return lambda labels: tuple([labels.get(name) for name in names])
 
 
 def _labels(rule: Rule, values: dict[str, Value]) -> dict[str, str]:
