@@ -30,9 +30,19 @@ from wifimon.state import (
 
 Row = tuple[Value, ...]
 
+# How each name is read (below: HOTSPOT_READS, AP_READS); place and SLA from the titik
+IDENTITY_READS: dict[str, Callable[[Hotspot], Value]] = {
+    "hotspot": lambda h: h.id,
+    "kota": lambda h: h.kota,
+    "kecamatan": lambda h: h.kecamatan,
+    "kelurahan": lambda h: h.kelurahan,
+    "rw": lambda h: h.rw,
+    "provider": lambda h: h.provider,
+    "sla.min_mbps": lambda h: h.sla.min_mbps,
+    "sla.capacity_users": lambda h: float(h.sla.capacity_users),
+}
 # names that change only with the inventory (place, SLA): rules read them as they are
-IDENTITY_COLUMNS = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider",
-                    "sla.min_mbps", "sla.capacity_users")  # fmt: skip
+IDENTITY_COLUMNS = tuple(IDENTITY_READS)
 THROUGHPUT_COLUMNS = ("download_mbps", "download_p10_mbps", "upload_mbps", "probe_ok",
                       "probe_reason")  # fmt: skip
 REACH_COLUMNS = ("reachable", "loss_ratio", "rtt_avg_seconds", "rtt_max_seconds",
@@ -72,18 +82,6 @@ REACH_NAMES = frozenset(REACH_COLUMNS)
 HotspotRead = Callable[[HotspotView, HotspotState | None, float], Value]
 ApRead = Callable[[ApState, Hotspot, float], Value]
 
-# How each name is read: place and SLA from the inventory's titik, ...
-IDENTITY_READS: dict[str, Callable[[Hotspot], Value]] = {
-    "hotspot": lambda h: h.id,
-    "kota": lambda h: h.kota,
-    "kecamatan": lambda h: h.kecamatan,
-    "kelurahan": lambda h: h.kelurahan,
-    "rw": lambda h: h.rw,
-    "provider": lambda h: h.provider,
-    "sla.min_mbps": lambda h: h.sla.min_mbps,
-    "sla.capacity_users": lambda h: float(h.sla.capacity_users),
-}
-
 
 def _titik_identity(read: Callable[[Hotspot], Value]) -> HotspotRead:
     return lambda v, s, now: read(v.hotspot)
@@ -93,7 +91,7 @@ def _ap_identity(read: Callable[[Hotspot], Value]) -> ApRead:
     return lambda a, h, now: read(h)
 
 
-# ... a titik's own from its view (its APs together), the clock and its last probe results ...
+# A titik's own from its view (its APs together), the clock and its last probe results
 HOTSPOT_READS: dict[str, HotspotRead] = {
     **{name: _titik_identity(read) for name, read in IDENTITY_READS.items()},
     "status": lambda v, s, now: _status(v.status),
@@ -120,7 +118,7 @@ HOTSPOT_READS: dict[str, HotspotRead] = {
     "rtt_max_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.rtt_max_seconds,
     "jitter_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.jitter_seconds,
 }  # fmt: skip
-# ... and an AP's from its state and last poll (what a poll gives is unknown while it is down).
+# An AP's from its state and last poll (what a poll gives is unknown while it is down).
 AP_READS: dict[str, ApRead] = {
     **{name: _ap_identity(read) for name, read in IDENTITY_READS.items()},
     "ap": lambda a, h, now: a.ap.id,

@@ -92,21 +92,21 @@ class ActiveAlert:
 
 @dataclass(slots=True)
 class _Seen:
-    """What the engine knows of one titik or AP: its last row and its recent past."""
+    """What the engine knows of one titik or AP: what its rules last read, and its past."""
 
     history: History
     known: bool = False  # read at least once since the rules or the inventory changed
     taken: list[Value] = field(default_factory=list)  # the values of the names rules read
+    inputs: list[Input] = field(default_factory=list)  # the same, compared names as sides
     stamps: Mapping[str, float | None] = field(default_factory=dict)  # as `taken` was read
     fixed: dict[str, Value] | None = None  # the place and SLA names labels and summaries read
     shown: Row = ()  # the values of the other names they read, when a rule ran
     current: bool = False  # `shown` is as of the last data (no data came since it was read)
-    inputs: list[Input] = field(default_factory=list)  # the same, compared names as sides
+    values: dict[str, Value] | None = None  # all of those by name, built when a rule runs
     data_at: float | None = None  # when the last data arrived, to age seconds_since_data
-    values: dict[str, Value] | None = None  # the row by name, built when a rule runs
     clock_at: float | None = None  # when a clock rule may next answer differently
     alerts_at: float | None = None  # when one of its alerts may move with time alone
-    wake_at: float | None = None  # that, or when one of its alerts may move with time alone
+    wake_at: float | None = None  # the earlier of those two
     queued_at: float | None = None  # the time of its live entry in the wake-up queue
 
 
@@ -203,12 +203,14 @@ class RuleEngine:
         for key in fresh:
             seen = seen_of.get(key) or self._seen_of(scope, key)
             data_at = seen.data_at
-            if changed is not None and seen.known and not changed[key] & needs:
-                # nothing the rules read moved: their values are recorded again, as read
-                seen.current, seen.values = False, None
-                moved: set[str] | None = seen.history.add(now, seen.taken, index, seen.stamps)
-            else:
+            seen.current, seen.values = False, None  # new data: shown values are read again
+            moved: set[str] | None = set()  # (nothing the rules read moved: none is read)
+            if changed is None or not seen.known or changed[key] & needs:
                 moved = self._read(plan, scope, key, seen, now, changed)
+            # the history records every measurement, of values read or as they were
+            appended = seen.history.add(now, seen.taken, index, seen.stamps)
+            if appended and moved is not None:
+                moved = moved | appended
             if moved is None or moved or key in due:
                 self._step(plan, scope, key, seen, moved, key in due, clock_always, now,
                            transitions)  # fmt: skip
@@ -275,8 +277,8 @@ class RuleEngine:
         now: float,
         changed: Mapping[str, int] | None,
     ) -> set[str] | None:
-        """New data: read it and keep its history; the names that moved (None: take all)."""
-        seen.current, seen.values = False, None  # new data: shown values are read again
+        """New data: read the names it can have moved; returns those whose input changed
+        (None: all, after new rules or inventory)."""
         new = not seen.known or changed is None  # after new rules or inventory: all rules run
         bits = EVERY if new else changed[key] & plan.needs  # type: ignore[index]
         read, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
@@ -289,11 +291,9 @@ class RuleEngine:
             moved = None
         else:
             moved = plan.update(seen.taken, seen.inputs, read, part)
-        appended = seen.history.add(now, seen.taken, plan.index, seen.stamps)
         if plan.clock_input is not None and plan.clock_input in read:
-            age = seen.taken[plan.clock_input]
-            seen.data_at = now - age if isinstance(age, float) else None
-        return moved if moved is None or not appended else moved | appended
+            seen.data_at = _data_at(now, seen.taken[plan.clock_input])
+        return moved
 
     def _shown_readers(self, scope: str, plan: ScopePlan) -> Shown:
         """The names only labels and annotations read (not the rules), fixed (place, SLA) and
@@ -335,8 +335,7 @@ class RuleEngine:
             seen.shown = read(key, now)[0] if shown else ()
             seen.current, seen.values = True, None
             if CLOCK_NAME in shown:
-                age = seen.shown[shown.index(CLOCK_NAME)]
-                seen.data_at = now - age if isinstance(age, float) else None
+                seen.data_at = _data_at(now, seen.shown[shown.index(CLOCK_NAME)])
         if seen.values is None:
             seen.values = dict(seen.fixed)
             seen.values.update(zip(plan.names, seen.taken, strict=True))
@@ -581,6 +580,11 @@ class RuleEngine:
         for active in self.alerts.values():
             if active.alert.state in (AlertState.PENDING, AlertState.FIRING):
                 yield active
+
+
+def _data_at(now: float, age: Value) -> float | None:
+    """When the data was new that is `age` (seconds_since_data) old at `now`."""
+    return now - age if isinstance(age, float) else None
 
 
 def _label_values(names: tuple[str, ...]) -> Callable[[dict[str, str]], object]:

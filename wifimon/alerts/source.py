@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -64,22 +63,13 @@ class Source(Protocol):
 def reader_from_rows(source: Source, scope: str, names: Sequence[str]) -> Reader:
     """`Source.reader` for a source that only reads whole rows."""
     position = {name: index for index, name in enumerate(source.columns(scope))}
-    pick = _picker([position[name] for name in names])
+    positions = [position[name] for name in names]
 
     def read(key: str, now: float) -> tuple[Row, Stamps | None]:
         row, stamps = source.row(scope, key, now)
-        return pick(row), stamps
+        return tuple([row[i] for i in positions]), stamps
 
     return read
-
-
-def _picker(positions: list[int]) -> Callable[[Row], Row]:
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda row: (row[only],)
-    if not positions:
-        return lambda row: ()
-    return operator.itemgetter(*positions)
 
 
 def _all_of(reads: list[Callable[[Any, Any, float], Value]]) -> Callable[[Any, Any, float], Row]:
@@ -111,7 +101,7 @@ class StateSource:
         self._changes = state.watch()
         self._stamps: dict[str, tuple[object, object, Stamps]] = {}
         self._self_read: tuple[float | None, dict[str, Value]] = (None, {})
-        self._rows = {scope: self._reader(scope, self.columns(scope))
+        self._rows = {scope: self.reader(scope, self.columns(scope))
                       for scope in ("hotspot", "ap", "daemon")}  # fmt: skip
 
     def columns(self, scope: str) -> tuple[str, ...]:
@@ -141,11 +131,6 @@ class StateSource:
     def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
         if scope == "hotspot":
             return self._hotspot_reader(names, stamped)
-        return self._reader(scope, names)
-
-    def _reader(self, scope: str, names: Sequence[str]) -> Reader:
-        if scope == "hotspot":
-            return self._hotspot_reader(names, stamped=True)
         if scope == "ap":
             return self._ap_reader(names)
         return self._daemon_reader(names)
