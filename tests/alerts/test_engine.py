@@ -8,6 +8,7 @@ from tests.test_state import _clients_sample, inventory
 from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.rules import load_rules
+from wifimon.alerts.silences import Silence
 from wifimon.measurements import ApSample
 from wifimon.probes.results import ProbeResult
 from wifimon.state import State
@@ -155,3 +156,23 @@ def test_a_summary_tells_the_values_of_its_transition_not_later_ones() -> None:
     engine.evaluate(960.0)  # read only now: still the 14 users it fired with
     summary = engine.alerts[("TitikPenuh", "jp-glr-01")].annotations["summary"]
     assert summary == "Titik jp-glr-01 penuh: 14 pengguna, kapasitas 10"
+
+
+def test_a_silence_marks_the_alerts_it_matches_while_it_lasts() -> None:
+    state = State(inventory("ap1", "ap2"), down_after_failures=1)
+    engine = RuleEngine(RULES, state)
+    for ap in ("ap1", "ap2"):
+        state.record(ApSample(ap_id=ap, timestamp=0.0, reachable=False))
+    silence = Silence(
+        id="s1", matchers={"alertname": "ApMati", "ap": "ap1"}, author="noc",
+        reason="ganti adaptor", starts_at=0.0, ends_at=600.0, created_at=0.0,
+    )  # fmt: skip
+    engine.evaluate(0.0, [silence])
+    marks = {a.id: a.silenced_by for a in engine.alerts.values()}
+    assert marks == {"TitikMati:jp-glr-01": None, "ApMati:ap1": "s1", "ApMati:ap2": None}
+    engine.evaluate(15.0, [])  # expired, or taken away
+    assert all(a.silenced_by is None for a in engine.alerts.values())
+    engine.evaluate(30.0, [silence])
+    assert engine.alerts[("ApMati", "ap1")].silenced_by == "s1"
+    engine.evaluate(600.0, [silence])  # its end
+    assert engine.alerts[("ApMati", "ap1")].silenced_by is None

@@ -199,6 +199,9 @@ class History:
         self._kept = [(name, self._series[name], name in runs) for name in sorted(self.names)]
         self._stamps_seen: object = None  # the stamps of the last `add` ...
         self._unstamped = self._kept  # ... and the names measured at each add, not stamped
+        self.idle_with: object = None  # stamps with which `add` records nothing (all stamped)
+        self.steady = False  # `same_again` may stand for `add` (see there)
+        self._again_at: float | None = None  # the time of the last `same_again`, not applied
 
     @classmethod
     def of(cls, data: dict[str, list[tuple[float, Value]]]) -> History:
@@ -222,12 +225,15 @@ class History:
         other names are measured `now`.
         """
         appended: set[str] = NOTHING  # (a new set only when something is added)
+        if self._again_at is not None:
+            self._apply_again()
         kept = self._kept
         if stamps is self._stamps_seen:  # the same probe results: only the others can add
             kept = self._unstamped
         else:
             self._stamps_seen = stamps
             self._unstamped = [slot for slot in kept if slot[0] not in stamps]
+            self.idle_with = None if self._unstamped else stamps
         for name, series, collapses in kept:
             when = stamps.get(name, now)
             if when is None or (series and series[-1][0] >= when):
@@ -242,10 +248,28 @@ class History:
             appended = {name} if appended is NOTHING else appended | {name}
             while series and series[0][0] <= now - self.keep_seconds:
                 series.popleft()
+        unstamped = self._unstamped
+        self.steady = bool(unstamped) and all(c and len(s) == 1 for _, s, c in unstamped)
         return appended
+
+    def same_again(self, now: float) -> None:
+        """Record, at `now`, a measurement that gives every name the value of the last one:
+        for a `steady` history only (each name measured at every add collapses repeats and
+        holds one sample), where it moves nothing but that sample's time; noted here and
+        applied before the next add or read."""
+        self._again_at = now
+
+    def _apply_again(self) -> None:
+        at, self._again_at = self._again_at, None
+        assert at is not None
+        for _, series, _ in self._unstamped:
+            if series and series[-1][0] < at:
+                series[-1] = (at, series[-1][1])
 
     def window(self, name: str, seconds: float) -> list[Value]:
         """Values of `name` within `seconds` of its newest sample, oldest first."""
+        if self._again_at is not None:
+            self._apply_again()
         series = self._series.get(name)
         if not series:
             return []
@@ -260,4 +284,6 @@ class History:
 
     def series(self, name: str) -> Sequence[tuple[float, Value]]:
         """The samples of `name`, oldest first (the history's own: read, do not change)."""
+        if self._again_at is not None:
+            self._apply_again()
         return self._series.get(name, ())

@@ -8,8 +8,10 @@ would give the answer they gave last time. `incremental=False` runs every rule o
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
+import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +26,7 @@ from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.source import Reader, Source, StateSource
 from wifimon.alerts.store import alert_from_dict, alert_to_dict
 from wifimon.alerts.told import Told
-from wifimon.state import State
+from wifimon.state import MOVED_ANY, State
 
 log = logging.getLogger(__name__)
 EVERY = -1  # "read every name", where MOVED_* bits say what to read
@@ -119,6 +121,7 @@ class RuleEngine:
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
         self._alerting: dict[str, dict[str, set[str]]] = {}  # scope -> key -> rules alerting
         self._held: list[ActiveAlert] = []  # alerts an inhibition held back last cycle
+        self._silenced: list[ActiveAlert] = []  # alerts a silence matched last cycle
         self._grouped: list[ActiveAlert] = []  # alerts a group named last cycle
         self._seen: dict[str, dict[str, _Seen]] = {}  # scope -> key -> what was read
         self._wake: dict[str, list[tuple[float, str]]] = {}  # scope -> heap of (time, key)
@@ -134,6 +137,14 @@ class RuleEngine:
         self._reads: dict[str, dict[int, tuple[tuple[int, ...], Reader]]] = {s: {} for s in SCOPES}
         self._shown: dict[str, Shown] = {
             scope: self._shown_readers(scope, plan) for scope, plan in self._plans.items()
+        }
+        # what new data must have moved for a name only labels and summaries read to move,
+        # and for anything the rules or those read to move
+        self._shown_bits: dict[str, int] = {
+            scope: self._moving_bits(scope, shown[2]) for scope, shown in self._shown.items()
+        }
+        self._wakes: dict[str, int] = {
+            scope: plan.needs | self._shown_bits[scope] for scope, plan in self._plans.items()
         }
         keep = max(ruleset.longest_window, 24 * ruleset.evaluation_interval)
         self._history_spec: dict[str, tuple[frozenset[str], frozenset[str], float]] = {
@@ -169,14 +180,26 @@ class RuleEngine:
             self._forget_removed()
         by_rule = self._by_rule()
         self._group(now, transitions, by_rule)
-        for active in self.alerts.values():
-            silence = silenced_by(list(silences), active.labels, now) if silences else None
-            active.silenced_by = silence.id if silence else None
+        self._silence(silences, now)
         self._inhibit(by_rule)
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
         return transitions
+
+    def _silence(self, silences: Sequence[Silence], now: float) -> None:
+        """Mark each alert with the active silence matching it (if any)."""
+        for active in self._silenced:  # as marked last cycle
+            active.silenced_by = None
+        self._silenced = []
+        if not silences:
+            return
+        listed = list(silences)
+        for active in self.alerts.values():
+            silence = silenced_by(listed, active.labels, now)
+            if silence is not None:
+                active.silenced_by = silence.id
+                self._silenced.append(active)
 
     def _evaluate_scope(
         self,
@@ -200,17 +223,26 @@ class RuleEngine:
         if clock_always:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
         seen_of, index, needs = self._seen[scope], plan.index, plan.needs
+        wakes, shown_bits = self._wakes[scope], self._shown_bits[scope]
         for key in fresh:
             seen = seen_of.get(key) or self._seen_of(scope, key)
+            history = seen.history
+            bits = EVERY if changed is None or not seen.known else changed[key]
+            if bits != EVERY and not bits & wakes and history.steady and key not in due:
+                history.same_again(now)  # nothing anyone reads moved: only a sample's time
+                continue
             data_at = seen.data_at
-            seen.current, seen.values = False, None  # new data: shown values are read again
+            seen.values = None  # built again from what is read when a rule runs
+            if bits & shown_bits:
+                seen.current = False  # names only labels and summaries read: read again
             moved: set[str] | None = set()  # (nothing the rules read moved: none is read)
-            if changed is None or not seen.known or changed[key] & needs:
-                moved = self._read(plan, scope, key, seen, now, changed)
+            if bits == EVERY or bits & needs:
+                moved = self._read(plan, scope, key, seen, now, bits)
             # the history records every measurement, of values read or as they were
-            appended = seen.history.add(now, seen.taken, index, seen.stamps)
-            if appended and moved is not None:
-                moved = moved | appended
+            if seen.stamps is not history.idle_with:  # (else it would record nothing)
+                appended = history.add(now, seen.taken, index, seen.stamps)
+                if appended and moved is not None:
+                    moved = moved | appended
             if moved is None or moved or key in due:
                 self._step(plan, scope, key, seen, moved, key in due, clock_always, now,
                            transitions)  # fmt: skip
@@ -246,8 +278,7 @@ class RuleEngine:
             values = self._values(plan, scope, key, seen, now)
             self._run(rules, key, values, seen.history, now, transitions)
         if rules or due:  # its alerts were stepped, or may be gone
-            with_alerts = (*(alerting or ()), *(rule.name for rule in rules))
-            seen.alerts_at = self._alerts_at(key, with_alerts)
+            seen.alerts_at = self._alerts_at(key, self._alerting[scope].get(key, ()))
         if plan.thresholds or seen.alerts_at is not None:
             self._schedule(plan, scope, seen, key, now)
 
@@ -275,12 +306,12 @@ class RuleEngine:
         key: str,
         seen: _Seen,
         now: float,
-        changed: Mapping[str, int] | None,
+        moved_bits: int,
     ) -> set[str] | None:
-        """New data: read the names it can have moved; returns those whose input changed
-        (None: all, after new rules or inventory)."""
-        new = not seen.known or changed is None  # after new rules or inventory: all rules run
-        bits = EVERY if new else changed[key] & plan.needs  # type: ignore[index]
+        """New data (what moved: `moved_bits`): read the names it can have moved; returns
+        those whose input changed (None: all, after new rules or inventory: EVERY)."""
+        new = moved_bits == EVERY
+        bits = EVERY if new else moved_bits & plan.needs
         read, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
         part, stamps = reader(key, now)
         if stamps is not None:
@@ -305,6 +336,11 @@ class RuleEngine:
         moving = tuple(name for name in shown if name not in STATIC_NAMES)
         read = self.source.reader
         return fixed, read(scope, fixed, stamped=False), moving, read(scope, moving, stamped=False)
+
+    def _moving_bits(self, scope: str, names: Iterable[str]) -> int:
+        """The MOVED_* bits after which one of `names` may read differently."""
+        moved_by = self.source.moved_by(scope)
+        return functools.reduce(operator.or_, (moved_by.get(n, MOVED_ANY) for n in names), 0)
 
     def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[tuple[int, ...], Reader]:
         """Where in the plan's names are those new data with `bits` may have moved (EVERY: all

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 from bisect import bisect_left
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from wifimon.alerts.context import STATIC_NAMES, Row
@@ -42,31 +42,58 @@ class Cut:
     """A name only compared: at `input` of the inputs, against `numbers` and fixed names (at
     `columns` of the inputs)."""
 
-    __slots__ = ("_sides", "columns", "input", "numbers")
+    __slots__ = ("_sides", "columns", "input", "numbers", "side")
 
     def __init__(self, input: int, numbers: tuple[float, ...], columns: tuple[int, ...]) -> None:
         self.input, self.numbers, self.columns = input, numbers, columns
         # a side per place among the numbers, times below/on/above/unknown for each column
         count = (2 * len(numbers) + 1) * 4 ** len(columns)
         self._sides = tuple(Side(i) for i in range(count))
+        # `side`, written out for the usual shapes (thousands of reads a cycle): one number,
+        # or one fixed name; `_side_of` is the general case and the reference
+        self.side: Callable[[Value, Sequence[Value]], Input] = self._side_of
+        if len(numbers) == 1 and not columns:
+            self.side = self._side_of_number
+        elif not numbers and len(columns) == 1:
+            self.side = self._side_of_column
 
     def __repr__(self) -> str:
         return f"Cut({self.input}, {self.numbers}, {self.columns})"
 
-    def side(self, value: Value, taken: Sequence[Value]) -> Input:
+    def _side_of(self, value: Value, taken: Sequence[Value]) -> Input:
         """Where `value` lies among the edges: the same side of each, the same answers."""
-        if type(value) is not float and type(value) is not int:
-            return value  # text, yes/no, unknown: compared as they are
+        if (type(value) is not float and type(value) is not int) or value != value:
+            return value  # text, yes/no, unknown, NaN (false to every comparison): as they are
         edges = self.numbers
         position = bisect_left(edges, value)
         index = 2 * position + (position < len(edges) and edges[position] == value)
         for column in self.columns:
             edge = taken[column]
-            if type(edge) is float or type(edge) is int:
+            if (type(edge) is float or type(edge) is int) and edge == edge:
                 index = 4 * index + (value > edge) - (value < edge) + 1
-            else:  # no fixed value to compare with (the answer is unknown either way)
+            else:  # nothing to compare with: the same answer whatever the value
                 index = 4 * index + 3
         return self._sides[index]
+
+    def _side_of_number(self, value: Value, taken: Sequence[Value]) -> Input:
+        """`_side_of` with one number and no fixed name."""
+        if type(value) is not float and type(value) is not int:
+            return value
+        (edge,) = self.numbers
+        if value < edge:
+            return self._sides[0]
+        if value > edge:
+            return self._sides[2]
+        return self._sides[1] if value == edge else value
+
+    def _side_of_column(self, value: Value, taken: Sequence[Value]) -> Input:
+        """`_side_of` with one fixed name and no number."""
+        if (type(value) is not float and type(value) is not int) or value != value:
+            return value
+        edge = taken[self.columns[0]]
+        if (type(edge) is not float and type(edge) is not int) or edge != edge:
+            return self._sides[3]
+        return self._sides[(value > edge) - (value < edge) + 1]
 
 
 @dataclass(frozen=True)
