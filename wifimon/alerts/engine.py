@@ -20,7 +20,7 @@ from wifimon.alerts.acks import Ack
 from wifimon.alerts.context import STATIC_NAMES, History, Row
 from wifimon.alerts.expr import Value
 from wifimon.alerts.lifecycle import Alert, AlertState
-from wifimon.alerts.plan import CLOCK_NAME, Input, ScopePlan
+from wifimon.alerts.plan import CLOCK_NAME, NOTHING_MOVED, Input, Reading, ScopePlan
 from wifimon.alerts.rules import SCOPES, GroupRule, Rule, RuleSet
 from wifimon.alerts.silences import Silence, silenced_by
 from wifimon.alerts.source import Reader, Source, StateSource
@@ -134,7 +134,7 @@ class RuleEngine:
                                 self.source.columns(scope), self.source.moved_by(scope))
             for scope in SCOPES
         }  # fmt: skip
-        self._reads: dict[str, dict[int, tuple[tuple[int, ...], Reader]]] = {s: {} for s in SCOPES}
+        self._reads: dict[str, dict[int, tuple[Reading, Reader]]] = {s: {} for s in SCOPES}
         self._shown: dict[str, Shown] = {
             scope: self._shown_readers(scope, plan) for scope, plan in self._plans.items()
         }
@@ -232,10 +232,9 @@ class RuleEngine:
                 history.same_again(now)  # nothing anyone reads moved: only a sample's time
                 continue
             data_at = seen.data_at
-            seen.values = None  # built again from what is read when a rule runs
             if bits & shown_bits:
                 seen.current = False  # names only labels and summaries read: read again
-            moved: set[str] | None = set()  # (nothing the rules read moved: none is read)
+            moved: set[str] | None = NOTHING_MOVED  # (nothing the rules read moved: none is read)
             if bits == EVERY or bits & needs:
                 moved = self._read(plan, scope, key, seen, now, bits)
             # the history records every measurement, of values read or as they were
@@ -312,18 +311,18 @@ class RuleEngine:
         those whose input changed (None: all, after new rules or inventory: EVERY)."""
         new = moved_bits == EVERY
         bits = EVERY if new else moved_bits & plan.needs
-        read, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
+        reading, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
         part, stamps = reader(key, now)
         if stamps is not None:
             seen.stamps = stamps
         if new:
-            seen.taken, seen.known, seen.fixed = list(part), True, None
+            seen.taken, seen.known, seen.fixed, seen.values = list(part), True, None, None
             seen.inputs = plan.inputs(seen.taken)
             moved = None
         else:
-            moved = plan.update(seen.taken, seen.inputs, read, part)
-        if plan.clock_input is not None and plan.clock_input in read:
-            seen.data_at = _data_at(now, seen.taken[plan.clock_input])
+            moved = reading.update(seen.taken, seen.inputs, part, seen.values)
+        if reading.clock is not None:
+            seen.data_at = _data_at(now, seen.taken[reading.clock])
         return moved
 
     def _shown_readers(self, scope: str, plan: ScopePlan) -> Shown:
@@ -342,15 +341,15 @@ class RuleEngine:
         moved_by = self.source.moved_by(scope)
         return functools.reduce(operator.or_, (moved_by.get(n, MOVED_ANY) for n in names), 0)
 
-    def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[tuple[int, ...], Reader]:
-        """Where in the plan's names are those new data with `bits` may have moved (EVERY: all
-        of them), and a read of just those; kept for the next time."""
-        read = plan.every if bits == EVERY else plan.reading(bits)
-        names = [plan.names[i] for i in read]
+    def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[Reading, Reader]:
+        """The names new data with `bits` may have moved (EVERY: all of them), and a read of
+        just those; kept for the next time."""
+        reading = plan.every if bits == EVERY else plan.reading(bits)
         kept = self._history_spec[scope][0]  # probe times matter for history only
-        reader = self.source.reader(scope, names, stamped=bool(kept.intersection(names)))
-        self._reads[scope][bits] = (read, reader)
-        return read, reader
+        stamped = bool(kept.intersection(reading.names))
+        reader = self.source.reader(scope, reading.names, stamped=stamped)
+        self._reads[scope][bits] = (reading, reader)
+        return reading, reader
 
     def _seen_of(self, scope: str, key: str) -> _Seen:
         seen = self._seen[scope].get(key)
@@ -365,14 +364,16 @@ class RuleEngine:
         """The values rules, labels and annotations read, by name, seconds_since_data aged to
         `now`; those only labels and annotations read are read again only after new data."""
         fixed, read_fixed, shown, read = self._shown[scope]
-        if seen.fixed is None:  # place and SLA: read again only after a reload
-            seen.fixed = dict(zip(fixed, read_fixed(key, now)[0], strict=True))
         if not seen.current:
             seen.shown = read(key, now)[0] if shown else ()
-            seen.current, seen.values = True, None
+            seen.current = True
             if CLOCK_NAME in shown:
                 seen.data_at = _data_at(now, seen.shown[shown.index(CLOCK_NAME)])
-        if seen.values is None:
+            if seen.values is not None:
+                seen.values.update(zip(shown, seen.shown, strict=True))
+        if seen.values is None:  # after a whole read: built once, then kept up to date
+            if seen.fixed is None:  # place and SLA: read again only after a reload
+                seen.fixed = dict(zip(fixed, read_fixed(key, now)[0], strict=True))
             seen.values = dict(seen.fixed)
             seen.values.update(zip(plan.names, seen.taken, strict=True))
             seen.values.update(zip(shown, seen.shown, strict=True))

@@ -12,7 +12,7 @@ import functools
 import operator
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wifimon.alerts.context import STATIC_NAMES, Row
 from wifimon.alerts.expr import Value
@@ -112,7 +112,7 @@ class ScopePlan:
     thresholds: tuple[float, ...] | None  # where the clock may flip a rule; None: anywhere
     bits: tuple[int, ...]  # per name: the MOVED_* bits after which it is read again
     needs: int  # the MOVED_* bits that can move a name the rules read
-    every: tuple[int, ...]  # where every name is in `names`: a whole read
+    _picked: dict[frozenset[str], tuple[Rule, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(
@@ -147,34 +147,21 @@ class ScopePlan:
             thresholds=_thresholds(clock, expressions),
             bits=bits,  # the clock's age is kept in history only as of each read: read it
             needs=functools.reduce(operator.or_, bits, 0),
-            every=tuple(range(len(names))),
         )
 
-    def reading(self, moved: int) -> tuple[int, ...]:
-        """Where in `names` are the names new data with the `moved` bits may have moved."""
-        return tuple(i for i, bits in enumerate(self.bits) if bits & moved)
+    @functools.cached_property
+    def every(self) -> Reading:
+        """Every name: a whole read."""
+        return Reading.of(self, tuple(range(len(self.names))))
+
+    def reading(self, moved: int) -> Reading:
+        """The names new data with the `moved` bits may have moved."""
+        return Reading.of(self, tuple(i for i, bits in enumerate(self.bits) if bits & moved))
 
     def inputs(self, taken: Sequence[Value]) -> list[Input]:
         """What the rules read, names only compared reduced to their side of each edge."""
         return [value if cut is None else cut.side(value, taken)
                 for value, cut in zip(taken, self.cut_at, strict=True)]  # fmt: skip
-
-    def update(
-        self, taken: list[Value], inputs: list[Input], read: Sequence[int], values: Row
-    ) -> set[str]:
-        """Put the values of the names at `read` in `taken`; returns the names whose input
-        changed (`inputs` is brought up to date)."""
-        moved = set()
-        for i, value in zip(read, values, strict=True):
-            if value == taken[i] and type(value) is type(taken[i]):
-                continue
-            taken[i] = value
-            cut = self.cut_at[i]
-            side = value if cut is None else cut.side(value, taken)
-            if side != inputs[i]:
-                inputs[i] = side
-                moved.add(self.names[i])
-        return moved
 
     def age(self, taken: list[Value], inputs: list[Input], age: float) -> None:
         """Set seconds_since_data to `age`, what the clock rules now see, in `taken` and
@@ -187,17 +174,28 @@ class ScopePlan:
 
     def pick(
         self, changed: Collection[str] | None, alerting: Collection[str] | None, clock: bool
-    ) -> list[Rule]:
+    ) -> Sequence[Rule]:
         """Rules that read a changed name (None: all changed), have an alert to advance, or
         (`clock`) read the clock."""
         if changed is None:
-            return list(self.rules)
+            return self.rules
+        if alerting or clock:
+            return self._pick(changed, alerting, clock)
+        key = frozenset(changed)  # the usual case, kept: a few names moved, nothing else
+        picked = self._picked.get(key)
+        if picked is None:
+            picked = self._picked[key] = self._pick(key, None, False)
+        return picked
+
+    def _pick(
+        self, changed: Collection[str], alerting: Collection[str] | None, clock: bool
+    ) -> tuple[Rule, ...]:
         wanted = set(alerting) if alerting else set()
         for name in changed:
             wanted |= self.readers.get(name, frozenset())
         if clock:
             wanted |= self.clock_rules
-        return [r for r in self.rules if r.name in wanted] if wanted else []
+        return tuple(r for r in self.rules if r.name in wanted) if wanted else ()
 
     def wake_at(self, data_at: float | None, now: float) -> float | None:
         """The next time a clock rule may answer differently, with no new data meanwhile."""
@@ -207,6 +205,59 @@ class ScopePlan:
             if data_at + threshold + CLOCK_SLACK > now:
                 return data_at + threshold - CLOCK_SLACK
         return None
+
+
+NOTHING_MOVED: set[str] = set()  # `Reading.update`'s answer when no input changed: never changed
+
+
+class Reading:
+    """Some of a plan's names, read together after new data: where each is in the inputs
+    (`read`), how it is cut, and where the clock is among them (None: not read)."""
+
+    __slots__ = ("_slots", "clock", "names", "read")
+
+    def __init__(
+        self,
+        read: tuple[int, ...],
+        names: tuple[str, ...],
+        clock: int | None,
+        slots: tuple[tuple[int, str, Callable[[Value, Sequence[Value]], Input] | None], ...],
+    ) -> None:
+        self.read, self.names, self.clock, self._slots = read, names, clock, slots
+
+    @classmethod
+    def of(cls, plan: ScopePlan, read: tuple[int, ...]) -> Reading:
+        names = tuple(plan.names[i] for i in read)
+        cuts = [plan.cut_at[i] for i in read]
+        slots = tuple((i, name, cut.side if cut is not None else None)
+                      for i, name, cut in zip(read, names, cuts, strict=True))  # fmt: skip
+        clock = plan.clock_input if plan.clock_input in read else None
+        return cls(read, names, clock, slots)
+
+    def update(
+        self,
+        taken: list[Value],
+        inputs: list[Input],
+        values: Row,
+        by_name: dict[str, Value] | None,
+    ) -> set[str]:
+        """Put the values read (in `names` order) in `taken`, and in `by_name` if given;
+        returns the names whose input changed (`inputs` is brought up to date)."""
+        moved = NOTHING_MOVED
+        for (i, name, side_of), value in zip(self._slots, values, strict=True):
+            old = taken[i]
+            if value == old and type(value) is type(old):
+                continue
+            taken[i] = value
+            if by_name is not None:
+                by_name[name] = value
+            side = value if side_of is None else side_of(value, taken)
+            if side != inputs[i]:
+                inputs[i] = side
+                if moved is NOTHING_MOVED:
+                    moved = set()
+                moved.add(name)
+        return moved
 
 
 def _cut(index: int, name: str, expressions: Sequence, where: dict[str, int]) -> Cut | None:
