@@ -185,6 +185,18 @@ class Changes:
             return taken
 
 
+class _KeptViews(dict[str, "HotspotView"]):
+    """The kept views by titik id; reading one not kept works it out (rules read thousands a
+    cycle: a plain lookup when kept)."""
+
+    def __init__(self, state: State) -> None:
+        super().__init__()
+        self._state = state
+
+    def __missing__(self, hotspot_id: str) -> HotspotView:
+        return self._state._keep_view(hotspot_id)
+
+
 @dataclass(frozen=True, slots=True)
 class HotspotView:
     """Derived per-titik values, worked out on the first read after new data."""
@@ -215,7 +227,7 @@ class State:
         self.hotspot_states: dict[str, HotspotState] = {}
         self.aps: dict[str, ApState] = {}
         self._readers: weakref.WeakSet[Changes] = weakref.WeakSet()
-        self._views: dict[str, HotspotView] = {}  # hotspot id -> view, until its next change
+        self.views = _KeptViews(self)  # hotspot id -> view, until its next change
         self._epoch = 0  # counts changes, so a view worked out during one is not kept
         self._lock = threading.Lock()  # the views and change feeds, across threads
         self.apply_inventory(inventory)
@@ -251,7 +263,7 @@ class State:
         }
         with self._lock:
             self._epoch += 1
-            self._views.clear()
+            self.views.clear()
             for reader in self._readers:
                 reader.everything = {"ap", "hotspot"}
         return added, removed, changed
@@ -325,7 +337,7 @@ class State:
         with self._lock:
             if view:
                 self._epoch += 1
-                self._views.pop(hotspot_id, None)
+                self.views.pop(hotspot_id, None)
             for reader in self._readers:
                 reader.note(hotspot_id, ap_id, moved)
 
@@ -365,15 +377,17 @@ class State:
         """Up while at least one AP answers; clients summed over APs with known counts.
 
         Kept until the titik's next poll or probe result: metrics, rules and the API all read
-        it, most titik far more often than they change.
+        it, most titik far more often than they change (`views[hotspot_id]` is the same).
         """
-        view = self._views.get(hotspot_id)
-        if view is None:
-            epoch = self._epoch
-            view = self._derive_view(hotspot_id)
-            with self._lock:  # rules and metrics read in worker threads while polls write
-                if epoch == self._epoch:  # nothing changed meanwhile: the view is whole
-                    self._views[hotspot_id] = view
+        return self.views[hotspot_id]
+
+    def _keep_view(self, hotspot_id: str) -> HotspotView:
+        """Work out a view, and keep it unless new data came meanwhile."""
+        epoch = self._epoch
+        view = self._derive_view(hotspot_id)
+        with self._lock:  # rules and metrics read in worker threads while polls write
+            if epoch == self._epoch:  # nothing changed meanwhile: the view is whole
+                self.views[hotspot_id] = view
         return view
 
     def _derive_view(self, hotspot_id: str) -> HotspotView:

@@ -134,7 +134,7 @@ class RuleEngine:
                                 self.source.columns(scope), self.source.moved_by(scope))
             for scope in SCOPES
         }  # fmt: skip
-        self._reads: dict[str, dict[int, tuple[Reading, Reader]]] = {s: {} for s in SCOPES}
+        self._reads: dict[str, dict[int, tuple[Reading, Reader, bool]]] = {s: {} for s in SCOPES}
         self._shown: dict[str, Shown] = {
             scope: self._shown_readers(scope, plan) for scope, plan in self._plans.items()
         }
@@ -243,14 +243,15 @@ class RuleEngine:
                 if appended and moved is not None:
                     moved = moved | appended
             if moved is None or moved or key in due:
-                self._step(plan, scope, key, seen, moved, key in due, clock_always, now,
+                self._step(plan, scope, key, seen, moved, key in due, data_at, clock_always, now,
                            transitions)  # fmt: skip
             elif plan.thresholds and seen.data_at != data_at:
                 self._schedule(plan, scope, seen, key, now)  # the clock starts anew
         for key in due:
             known = seen_of.get(key)
             if key not in fresh and known is not None:  # (else read above, or gone)
-                self._step(plan, scope, key, known, set(), True, clock_always, now, transitions)
+                self._step(plan, scope, key, known, set(), True, known.data_at, clock_always, now,
+                           transitions)  # fmt: skip
 
     def _step(
         self,
@@ -260,12 +261,14 @@ class RuleEngine:
         seen: _Seen,
         moved: set[str] | None,
         due: bool,
+        data_was: float | None,
         clock_always: bool,
         now: float,
         transitions: list[Transition],
     ) -> None:
         """Run the rules of one key that may answer differently: those that read a name that
-        `moved` (None: all), and if it is `due`, those with an alert and the clock's."""
+        `moved` (None: all), and if it is `due`, those with an alert and the clock's; then
+        queue its next wake-up if it may have moved (`data_was`: its data time before)."""
         alerting = self._alerting[scope].get(key)
         clock = False
         if due:
@@ -273,11 +276,14 @@ class RuleEngine:
             if clock and seen.data_at is not None:  # (a read may not have aged it)
                 plan.age(seen.taken, seen.inputs, max(0.0, now - seen.data_at))
         rules = plan.pick(moved, alerting if due else None, clock)
+        stepped = False
         if rules:
             values = self._values(plan, scope, key, seen, now)
-            self._run(rules, key, values, seen.history, now, transitions)
-        if rules or due:  # its alerts were stepped, or may be gone
+            stepped = self._run(rules, key, values, seen.history, now, transitions)
+        if stepped or due:  # its alerts were stepped, or may be gone
             seen.alerts_at = self._alerts_at(key, self._alerting[scope].get(key, ()))
+        elif not plan.thresholds or seen.data_at == data_was:
+            return  # no alert stepped, the clock as it was: the wake-up as it was
         if plan.thresholds or seen.alerts_at is not None:
             self._schedule(plan, scope, seen, key, now)
 
@@ -311,10 +317,10 @@ class RuleEngine:
         those whose input changed (None: all, after new rules or inventory: EVERY)."""
         new = moved_bits == EVERY
         bits = EVERY if new else moved_bits & plan.needs
-        reading, reader = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
-        part, stamps = reader(key, now)
-        if stamps is not None:
-            seen.stamps = stamps
+        reading, reader, stamped = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
+        part = reader(key, now)
+        if stamped:
+            seen.stamps = self.source.stamps(scope, key, now)
         if new:
             seen.taken, seen.known, seen.fixed, seen.values = list(part), True, None, None
             seen.inputs = plan.inputs(seen.taken)
@@ -334,22 +340,21 @@ class RuleEngine:
         fixed = tuple(name for name in shown if name in STATIC_NAMES)
         moving = tuple(name for name in shown if name not in STATIC_NAMES)
         read = self.source.reader
-        return fixed, read(scope, fixed, stamped=False), moving, read(scope, moving, stamped=False)
+        return fixed, read(scope, fixed), moving, read(scope, moving)
 
     def _moving_bits(self, scope: str, names: Iterable[str]) -> int:
         """The MOVED_* bits after which one of `names` may read differently."""
         moved_by = self.source.moved_by(scope)
         return functools.reduce(operator.or_, (moved_by.get(n, MOVED_ANY) for n in names), 0)
 
-    def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[Reading, Reader]:
-        """The names new data with `bits` may have moved (EVERY: all of them), and a read of
-        just those; kept for the next time."""
+    def _reading(self, scope: str, plan: ScopePlan, bits: int) -> tuple[Reading, Reader, bool]:
+        """The names new data with `bits` may have moved (EVERY: all of them), a read of just
+        those, and whether to read when probe results were measured (for history only); kept
+        for the next time."""
         reading = plan.every if bits == EVERY else plan.reading(bits)
-        kept = self._history_spec[scope][0]  # probe times matter for history only
-        stamped = bool(kept.intersection(reading.names))
-        reader = self.source.reader(scope, reading.names, stamped=stamped)
-        self._reads[scope][bits] = (reading, reader)
-        return reading, reader
+        stamped = bool(self._history_spec[scope][0].intersection(reading.names))
+        self._reads[scope][bits] = (reading, self.source.reader(scope, reading.names), stamped)
+        return self._reads[scope][bits]
 
     def _seen_of(self, scope: str, key: str) -> _Seen:
         seen = self._seen[scope].get(key)
@@ -365,7 +370,7 @@ class RuleEngine:
         `now`; those only labels and annotations read are read again only after new data."""
         fixed, read_fixed, shown, read = self._shown[scope]
         if not seen.current:
-            seen.shown = read(key, now)[0] if shown else ()
+            seen.shown = read(key, now) if shown else ()
             seen.current = True
             if CLOCK_NAME in shown:
                 seen.data_at = _data_at(now, seen.shown[shown.index(CLOCK_NAME)])
@@ -373,7 +378,7 @@ class RuleEngine:
                 seen.values.update(zip(shown, seen.shown, strict=True))
         if seen.values is None:  # after a whole read: built once, then kept up to date
             if seen.fixed is None:  # place and SLA: read again only after a reload
-                seen.fixed = dict(zip(fixed, read_fixed(key, now)[0], strict=True))
+                seen.fixed = dict(zip(fixed, read_fixed(key, now), strict=True))
             seen.values = dict(seen.fixed)
             seen.values.update(zip(plan.names, seen.taken, strict=True))
             seen.values.update(zip(shown, seen.shown, strict=True))
@@ -432,7 +437,9 @@ class RuleEngine:
         history: History,
         now: float,
         transitions: list[Transition],
-    ) -> None:
+    ) -> bool:
+        """Run `rules` on one key; returns whether any of its alerts was stepped."""
+        stepped = False
         for rule in rules:
             outcome = rule.expr.evaluate(values, history)
             condition = outcome is True
@@ -445,6 +452,7 @@ class RuleEngine:
                 active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
                 self.alerts[(rule.name, key)] = active
                 self._alerting[rule.scope].setdefault(key, set()).add(rule.name)
+            stepped = True
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
             if changed is not None:
@@ -458,6 +466,7 @@ class RuleEngine:
                 names.discard(rule.name)
                 if not names:
                     del self._alerting[rule.scope][key]
+        return stepped
 
     def _index(self) -> None:
         """Which rules have an alert for each titik or AP (kept up to date by `_run`)."""

@@ -119,8 +119,11 @@ class Timeline:
     def moved_by(self, scope: str) -> dict[str, int]:
         return {}  # any data may move any name
 
-    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
         return reader_from_rows(self, scope, names)
+
+    def stamps(self, scope: str, key: str, now: float) -> dict[str, float]:
+        return self._values(scope, key, now)[1]
 
     def keys(self, scope: str) -> Collection[str]:
         return self.hotspots if scope == "hotspot" else self.aps if scope == "ap" else ()

@@ -26,8 +26,7 @@ DAEMON_COLUMNS = tuple(sorted(DAEMON_NAMES))
 NO_STAMPS: Mapping[str, float | None] = {}
 PROBED = PROBE_NAMES | REACH_NAMES  # names a titik's probes give, with when they measured
 Stamps = Mapping[str, float | None]  # when each probe-fed value was measured (None: never)
-# a read of some names of a key, and when the probe-fed ones were measured (None: it read none)
-Reader = Callable[[str, float], tuple[Row, Stamps | None]]
+Reader = Callable[[str, float], Row]  # a read of some names of a key, at a time
 
 
 class Source(Protocol):
@@ -54,9 +53,12 @@ class Source(Protocol):
         """The values of one key in `columns` order, and when each probe-fed one was measured."""
         ...
 
-    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
-        """A read of just `names` (in that order) of a key, as `row` gives them; `stamped`
-        False: when probe-fed values were measured is not wanted (it may give None)."""
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
+        """A read of just `names` (in that order) of a key, as `row` gives them."""
+        ...
+
+    def stamps(self, scope: str, key: str, now: float) -> Stamps:
+        """When each probe-fed value of a key was measured, as `row` gives them."""
         ...
 
 
@@ -64,27 +66,33 @@ def reader_from_rows(source: Source, scope: str, names: Sequence[str]) -> Reader
     """`Source.reader` for a source that only reads whole rows."""
     position = {name: index for index, name in enumerate(source.columns(scope))}
     positions = [position[name] for name in names]
-
-    def read(key: str, now: float) -> tuple[Row, Stamps | None]:
-        row, stamps = source.row(scope, key, now)
-        return tuple([row[i] for i in positions]), stamps
-
-    return read
+    return lambda key, now: tuple([source.row(scope, key, now)[0][i] for i in positions])
 
 
-def _all_of(reads: list[Callable[[Any, Any, float], Value]]) -> Callable[[Any, Any, float], Row]:
-    """Every read on the same arguments, as a row (written out for the usual one to three:
+Subject = Callable[[str], Any]  # a key -> what reads of it look at (a view, a state)
+
+
+def _all_of(
+    reads: list[Callable[[Any, Any, float], Value]], first: Subject, second: Subject
+) -> Reader:
+    """Every read on a key's two subjects, as a row (written out for the usual one to three:
     a cycle reads thousands of titik)."""
     if len(reads) == 1:
-        (first,) = reads
-        return lambda x, y, now: (first(x, y, now),)
+        (a,) = reads
+        return lambda key, now: (a(first(key), second(key), now),)
     if len(reads) == 2:
-        first, second = reads
-        return lambda x, y, now: (first(x, y, now), second(x, y, now))
+        a, b = reads
+        return lambda key, now: (a(x := first(key), y := second(key), now), b(x, y, now))
     if len(reads) == 3:
-        first, second, third = reads
-        return lambda x, y, now: (first(x, y, now), second(x, y, now), third(x, y, now))
-    return lambda x, y, now: tuple([get(x, y, now) for get in reads])
+        a, b, c = reads
+        return lambda key, now: (
+            a(x := first(key), y := second(key), now),
+            b(x, y, now),
+            c(x, y, now),
+        )
+    return lambda key, now: tuple(
+        [get(x, y, now) for x, y in ((first(key), second(key)),) for get in reads]
+    )
 
 
 class StateSource:
@@ -103,6 +111,7 @@ class StateSource:
         self._self_read: tuple[float | None, dict[str, Value]] = (None, {})
         self._rows = {scope: self.reader(scope, self.columns(scope))
                       for scope in ("hotspot", "ap", "daemon")}  # fmt: skip
+        self._no_probes: dict[str, None] = {}  # (a titik's probe results, for names of none)
 
     def columns(self, scope: str) -> tuple[str, ...]:
         if scope == "daemon":
@@ -125,49 +134,25 @@ class StateSource:
         return self.state.hotspots.keys() if scope == "hotspot" else self.state.aps.keys()
 
     def row(self, scope: str, key: str, now: float) -> tuple[Row, Stamps]:
-        row, stamps = self._rows[scope](key, now)
-        return row, NO_STAMPS if stamps is None else stamps
+        return self._rows[scope](key, now), self.stamps(scope, key, now)
 
-    def reader(self, scope: str, names: Sequence[str], stamped: bool = True) -> Reader:
-        if scope == "hotspot":
-            return self._hotspot_reader(names, stamped)
-        if scope == "ap":
-            return self._ap_reader(names)
-        return self._daemon_reader(names)
+    def stamps(self, scope: str, key: str, now: float) -> Stamps:
+        if scope != "hotspot":
+            return NO_STAMPS
+        return self._stamps_of(key, self.state.hotspot_states.get(key))
 
-    def _hotspot_reader(self, names: Sequence[str], stamped: bool) -> Reader:
-        """A read of a titik's names; `stamped`: with when its probe results were measured
-        (else None)."""
-        values_of = _all_of([HOTSPOT_READS[name] for name in names])
-        state, stamps_of = self.state, self._stamps_of  # (its dicts are replaced on reload)
-        probed = bool(PROBED.intersection(names))
-        stamped = stamped and probed
-
-        def read(key: str, now: float) -> tuple[Row, Stamps | None]:
-            if not probed:  # a view's names (the titik's APs together)
-                return values_of(state.hotspot_view(key), None, now), None
-            hstate = state.hotspot_states.get(key)
-            values = values_of(state.hotspot_view(key), hstate, now)
-            return values, stamps_of(key, hstate) if stamped else None
-
-        return read
-
-    def _ap_reader(self, names: Sequence[str]) -> Reader:
-        values_of = _all_of([AP_READS[name] for name in names])
+    def reader(self, scope: str, names: Sequence[str]) -> Reader:
         state = self.state
-
-        def read(key: str, now: float) -> tuple[Row, Stamps]:
-            ap_state = state.aps[key]
-            return values_of(ap_state, state.hotspots[ap_state.hotspot_id], now), NO_STAMPS
-
-        return read
-
-    def _daemon_reader(self, names: Sequence[str]) -> Reader:
-        def read(key: str, now: float) -> tuple[Row, Stamps]:
-            values = self._self_values_at(now)
-            return tuple(values.get(name) for name in names), NO_STAMPS
-
-        return read
+        if scope == "hotspot":  # from the titik's view (worked out when not kept) ...
+            reads = [HOTSPOT_READS[name] for name in names]
+            if not PROBED.intersection(names):  # ... alone
+                return _all_of(reads, state.views.__getitem__, self._no_probes.get)
+            # ... and its probe results (the dict is replaced on reload: looked up each time)
+            return _all_of(reads, state.views.__getitem__, lambda k: state.hotspot_states.get(k))
+        if scope == "ap":
+            return _all_of([AP_READS[name] for name in names], lambda key: state.aps[key],
+                           lambda key: state.hotspots[state.aps[key].hotspot_id])  # fmt: skip
+        return lambda key, now: tuple([self._self_values_at(now).get(name) for name in names])
 
     def _self_values_at(self, now: float) -> dict[str, Value]:
         """wifimon's own values, worked out once per cycle: reading them starts a new lag."""
