@@ -120,6 +120,7 @@ class RuleEngine:
         self.incremental = incremental  # False: run every rule on everything (the reference)
         self.alerts: dict[tuple[str, str], ActiveAlert] = {}
         self._alerting: dict[str, dict[str, set[str]]] = {}  # scope -> key -> rules alerting
+        self._by_rule: dict[str, dict[str, ActiveAlert]] = {}  # rule -> key -> its alert
         self._held: list[ActiveAlert] = []  # alerts an inhibition held back last cycle
         self._silenced: list[ActiveAlert] = []  # alerts a silence matched last cycle
         self._grouped: list[ActiveAlert] = []  # alerts a group named last cycle
@@ -178,10 +179,9 @@ class RuleEngine:
             self._evaluate_scope(scope, plan, changed, now, transitions)
         if everything:
             self._forget_removed()
-        by_rule = self._by_rule()
-        self._group(now, transitions, by_rule)
+        self._group(now, transitions)
         self._silence(silences, now)
-        self._inhibit(by_rule)
+        self._inhibit()
         for t in transitions:
             log.info("alert alertname=%s state=%s %s=%s flapping=%s", t.rule.name, t.state.value,
                      t.rule.scope, t.key, t.flapping)  # fmt: skip
@@ -450,8 +450,7 @@ class RuleEngine:
                 if not condition:
                     continue
                 active = ActiveAlert(rule, key, Alert(), _labels(rule, values))
-                self.alerts[(rule.name, key)] = active
-                self._alerting[rule.scope].setdefault(key, set()).add(rule.name)
+                self._add(active)
             stepped = True
             clear = rule.clear.is_true(values, history) if rule.clear is not None else not condition
             changed = active.alert.step(now, condition, clear, rule.timing)
@@ -461,21 +460,42 @@ class RuleEngine:
                 transitions.append(Transition(rule, key, changed, now, active.labels,
                                               active.alert.flapping))  # fmt: skip
             if active.alert.forgettable:
-                del self.alerts[(rule.name, key)]
-                names = self._alerting[rule.scope][key]
-                names.discard(rule.name)
-                if not names:
-                    del self._alerting[rule.scope][key]
+                self._drop(active)
         return stepped
 
     def _index(self) -> None:
-        """Which rules have an alert for each titik or AP (kept up to date by `_run`)."""
+        """Which rules have an alert for each titik or AP, and the alerts of each rule in the
+        order they were raised (kept up to date by `_add` and `_drop`)."""
         self._alerting = {scope: {} for scope in SCOPES}
+        self._by_rule = {}
         for (rule_name, key), active in self.alerts.items():
             if active.rule.scope in self._alerting:
                 self._alerting[active.rule.scope].setdefault(key, set()).add(rule_name)
+            self._by_rule.setdefault(rule_name, {})[key] = active
 
-    def _inhibit(self, by_rule: dict[str, list[ActiveAlert]]) -> None:
+    def _add(self, active: ActiveAlert) -> None:
+        name, key, scope = active.rule.name, active.key, active.rule.scope
+        self.alerts[(name, key)] = active
+        if scope in self._alerting:
+            self._alerting[scope].setdefault(key, set()).add(name)
+        self._by_rule.setdefault(name, {})[key] = active
+
+    def _alerts_of(self, rule_names: Iterable[str]) -> Iterator[ActiveAlert]:
+        """The alerts of these rules or groups, each one's in the order they were raised."""
+        for name in rule_names:
+            yield from self._by_rule.get(name, {}).values()
+
+    def _drop(self, active: ActiveAlert) -> None:
+        name, key, scope = active.rule.name, active.key, active.rule.scope
+        del self.alerts[(name, key)]
+        alerting = self._alerting.get(scope, {})
+        if key in alerting:
+            alerting[key].discard(name)
+            if not alerting[key]:
+                del alerting[key]
+        del self._by_rule[name][key]
+
+    def _inhibit(self) -> None:
         """Mark alerts held back by a firing source alert with the same `equal` labels:
         from everyone, or (`recipients`) only from some roles. The first inhibition that
         holds an alert back from everyone wins."""
@@ -485,12 +505,12 @@ class RuleEngine:
         for inhibition in self.ruleset.inhibitions:
             label_values = _label_values(inhibition.equal)
             sources: dict[object, ActiveAlert] = {}
-            for active in by_rule.get(inhibition.source, ()):
+            for active in self._alerts_of((inhibition.source,)):
                 if active.alert.state == AlertState.FIRING:
                     sources.setdefault(label_values(active.labels), active)
             if not sources:
                 continue
-            for active in (a for name in inhibition.targets for a in by_rule.get(name, ())):
+            for active in self._alerts_of(inhibition.targets):
                 if active.inhibited_by is not None:
                     continue
                 source = sources.get(label_values(active.labels))
@@ -503,9 +523,7 @@ class RuleEngine:
                     active.held_from.setdefault(role, source.id)
         self._held = held
 
-    def _group(
-        self, now: float, transitions: list[Transition], by_rule: dict[str, list[ActiveAlert]]
-    ) -> None:
+    def _group(self, now: float, transitions: list[Transition]) -> None:
         """Storm control: a group fires when `min_count` of its source alerts with the same
         `by` labels started firing within its window, and names them all until fewer than
         `clear_below` are firing."""
@@ -514,21 +532,14 @@ class RuleEngine:
         self._grouped = []
         for group in self.ruleset.groups:
             buckets: dict[tuple[str, ...], list[ActiveAlert]] = {}
-            for active in (a for name in sorted(group.sources) for a in by_rule.get(name, ())):
+            for active in self._alerts_of(sorted(group.sources)):
                 if active.alert.state == AlertState.FIRING:
                     values = tuple(active.labels.get(name, "") for name in group.by)
                     buckets.setdefault(values, []).append(active)
-            for active in by_rule.get(group.name, ()):
+            for active in self._alerts_of((group.name,)):
                 buckets.setdefault(tuple(active.labels.get(n, "") for n in group.by), [])
             for values, members in buckets.items():
-                self._step_group(group, values, members, now, transitions, by_rule)
-
-    def _by_rule(self) -> dict[str, list[ActiveAlert]]:
-        """The alerts of each rule or group, in the order they were raised."""
-        by_rule: dict[str, list[ActiveAlert]] = {}
-        for (name, _), active in self.alerts.items():
-            by_rule.setdefault(name, []).append(active)
-        return by_rule
+                self._step_group(group, values, members, now, transitions)
 
     def _step_group(
         self,
@@ -537,9 +548,8 @@ class RuleEngine:
         members: list[ActiveAlert],
         now: float,
         transitions: list[Transition],
-        by_rule: dict[str, list[ActiveAlert]],
     ) -> None:
-        """Step one group alert; `by_rule` is kept up to date with it."""
+        """Step one group alert."""
         key = ",".join(values)
         recent = sum(1 for m in members if (m.alert.fired_at or 0.0) > now - group.window_seconds)
         condition = recent >= group.min_count
@@ -547,8 +557,8 @@ class RuleEngine:
         if active is None:
             if not condition:
                 return
-            active = self.alerts[(group.name, key)] = ActiveAlert(group, key, Alert(), {})
-            by_rule.setdefault(group.name, []).append(active)
+            active = ActiveAlert(group, key, Alert(), {})
+            self._add(active)
         changed = active.alert.step(now, condition, len(members) < group.clear_below, group.timing)
         if active.alert.state == AlertState.FIRING:
             names = sorted(m.labels.get("hotspot", m.key) for m in members)
@@ -564,8 +574,7 @@ class RuleEngine:
             transitions.append(Transition(group, key, changed, now, active.labels,
                                           active.alert.flapping))  # fmt: skip
         if active.alert.forgettable:
-            del self.alerts[(group.name, key)]
-            by_rule[group.name].remove(active)
+            self._drop(active)
 
     def history(self, scope: str, key: str) -> History | None:
         """The recent past the rules keep of one titik or AP, if any."""
