@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aps", type=int, default=20_000)
     parser.add_argument("--hotspots", type=int, default=9_000)
-    parser.add_argument("--cycles", type=int, default=9)
+    parser.add_argument("--cycles", type=int, default=30)
     args = parser.parse_args()
     rules = load_rules(ROOT / "config" / "rules.yaml")
     interval = rules.evaluation_interval

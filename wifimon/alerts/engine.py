@@ -103,8 +103,10 @@ class _Seen:
     stamps: Mapping[str, float | None] = field(default_factory=dict)  # as `taken` was read
     fixed: dict[str, Value] | None = None  # the place and SLA names labels and summaries read
     shown: Row = ()  # the values of the other names they read, when a rule ran
-    current: bool = False  # `shown` is as of the last data (no data came since it was read)
-    values: dict[str, Value] | None = None  # all of those by name, built when a rule runs
+    current: bool = False  # `shown` is as of the last data that can move it
+    # all of those by name: built when a rule first runs after a whole read, then kept up to
+    # date by reads (`Reading.update`) and by `shown` read again
+    values: dict[str, Value] | None = None
     data_at: float | None = None  # when the last data arrived, to age seconds_since_data
     clock_at: float | None = None  # when a clock rule may next answer differently
     alerts_at: float | None = None  # when one of its alerts may move with time alone
