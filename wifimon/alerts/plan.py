@@ -211,19 +211,18 @@ NOTHING_MOVED: set[str] = set()  # `Reading.update`'s answer when no input chang
 
 
 class Reading:
-    """Some of a plan's names, read together after new data: where each is in the inputs
-    (`read`), how it is cut, and where the clock is among them (None: not read)."""
+    """Some of a plan's names, read together after new data: where each is in the inputs,
+    how it is cut, and where the clock is among them (None: not read)."""
 
-    __slots__ = ("_slots", "clock", "names", "read")
+    __slots__ = ("_slots", "clock", "names")
 
     def __init__(
         self,
-        read: tuple[int, ...],
         names: tuple[str, ...],
         clock: int | None,
         slots: tuple[tuple[int, str, Callable[[Value, Sequence[Value]], Input] | None], ...],
     ) -> None:
-        self.read, self.names, self.clock, self._slots = read, names, clock, slots
+        self.names, self.clock, self._slots = names, clock, slots
 
     @classmethod
     def of(cls, plan: ScopePlan, read: tuple[int, ...]) -> Reading:
@@ -232,7 +231,7 @@ class Reading:
         slots = tuple((i, name, cut.side if cut is not None else None)
                       for i, name, cut in zip(read, names, cuts, strict=True))  # fmt: skip
         clock = plan.clock_input if plan.clock_input in read else None
-        return cls(read, names, clock, slots)
+        return cls(names, clock, slots)
 
     def update(
         self,

@@ -66,7 +66,12 @@ def reader_from_rows(source: Source, scope: str, names: Sequence[str]) -> Reader
     """`Source.reader` for a source that only reads whole rows."""
     position = {name: index for index, name in enumerate(source.columns(scope))}
     positions = [position[name] for name in names]
-    return lambda key, now: tuple([source.row(scope, key, now)[0][i] for i in positions])
+
+    def read(key: str, now: float) -> Row:
+        row = source.row(scope, key, now)[0]
+        return tuple([row[i] for i in positions])
+
+    return read
 
 
 Subject = Callable[[str], Any]  # a key -> what reads of it look at (a view, a state)
@@ -90,9 +95,12 @@ def _all_of(
             b(x, y, now),
             c(x, y, now),
         )
-    return lambda key, now: tuple(
-        [get(x, y, now) for x, y in ((first(key), second(key)),) for get in reads]
-    )
+
+    def read(key: str, now: float) -> Row:
+        x, y = first(key), second(key)
+        return tuple([get(x, y, now) for get in reads])
+
+    return read
 
 
 class StateSource:
