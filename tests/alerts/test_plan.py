@@ -48,7 +48,7 @@ def test_values_on_the_same_side_answer_every_comparison_alike(
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from([((0.9,), ()), ((), (1,))]), FIXED, VALUES)
+@given(st.sampled_from([((0.9,), ()), ((0.8, 0.9), ()), ((), (1,))]), FIXED, VALUES)
 def test_the_written_out_shapes_give_the_general_answer(
     shape: tuple[tuple[float, ...], tuple[int, ...]], fixed: list[object], value: object
 ) -> None:

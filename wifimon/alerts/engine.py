@@ -14,7 +14,7 @@ import logging
 import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from wifimon.alerts.acks import Ack
 from wifimon.alerts.context import STATIC_NAMES, History, Row
@@ -34,9 +34,9 @@ Shown = tuple[tuple[str, ...], Reader, tuple[str, ...], Reader]  # fixed names, 
 LABEL_NAMES = ("hotspot", "kota", "kecamatan", "kelurahan", "rw", "provider")
 
 
-@dataclass(frozen=True)
-class Transition:
-    """An alert changing state, for logs, metrics and notifications."""
+class Transition(NamedTuple):
+    """An alert changing state, for logs, metrics and notifications (a tuple: hundreds are
+    made a cycle when alerts go pending and back)."""
 
     rule: Rule | GroupRule
     key: str
@@ -104,8 +104,8 @@ class _Seen:
     fixed: dict[str, Value] | None = None  # the place and SLA names labels and summaries read
     shown: Row = ()  # the values of the other names they read, when a rule ran
     current: bool = False  # `shown` is as of the last data that can move it
-    # all of those by name: built when a rule first runs after a whole read, then kept up to
-    # date by reads (`Reading.update`) and by `shown` read again
+    # all of those by name: built when a rule first runs after a whole read, then kept; brought
+    # up to date from `taken` and `shown` when rules run
     values: dict[str, Value] | None = None
     data_at: float | None = None  # when the last data arrived, to age seconds_since_data
     clock_at: float | None = None  # when a clock rule may next answer differently
@@ -216,7 +216,7 @@ class RuleEngine:
 
         `changed` None: every key is read and every rule run (new rules or inventory).
         """
-        fresh = changed if changed is not None else self.source.keys(scope)
+        fresh = changed if changed is not None else dict.fromkeys(self.source.keys(scope), EVERY)
         if not self.incremental:
             self._evaluate_all(scope, plan, fresh, now, transitions)
             return
@@ -226,19 +226,31 @@ class RuleEngine:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
         seen_of, index, needs = self._seen[scope], plan.index, plan.needs
         wakes, shown_bits = self._wakes[scope], self._shown_bits[scope]
-        for key in fresh:
-            seen = seen_of.get(key) or self._seen_of(scope, key)
+        reads, stamps_of = self._reads[scope], self.source.stamps
+        for key, bits in fresh.items():
+            seen = seen_of.get(key)
+            if seen is None or not seen.known:
+                seen, bits = seen or self._seen_of(scope, key), EVERY
             history = seen.history
-            bits = EVERY if changed is None or not seen.known else changed[key]
-            if bits != EVERY and not bits & wakes and history.steady and key not in due:
+            if not bits & wakes and bits != EVERY and history.steady and key not in due:
                 history.same_again(now)  # nothing anyone reads moved: only a sample's time
                 continue
             data_at = seen.data_at
             if bits & shown_bits:
                 seen.current = False  # names only labels and summaries read: read again
             moved: set[str] | None = NOTHING_MOVED  # (nothing the rules read moved: none is read)
-            if bits == EVERY or bits & needs:
-                moved = self._read(plan, scope, key, seen, now, bits)
+            if bits == EVERY:
+                self._read_whole(plan, scope, key, seen, now)
+                moved = None  # all of it
+            elif bits & needs:  # the usual read, written out here (thousands a cycle)
+                reading, reader, stamped = reads.get(bits & needs) or self._reading(
+                    scope, plan, bits & needs
+                )
+                if stamped:
+                    seen.stamps = stamps_of(scope, key, now)
+                moved = reading.update(seen.taken, seen.inputs, reader(key, now))
+                if reading.clock is not None:
+                    seen.data_at = _data_at(now, seen.taken[reading.clock])
             # the history records every measurement, of values read or as they were
             if seen.stamps is not history.idle_with:  # (else it would record nothing)
                 appended = history.add(now, seen.taken, index, seen.stamps)
@@ -306,32 +318,17 @@ class RuleEngine:
                 seen.history.add(now, row, plan.position, stamps)
             self._run(plan.rules, key, values, seen.history, now, transitions)
 
-    def _read(
-        self,
-        plan: ScopePlan,
-        scope: str,
-        key: str,
-        seen: _Seen,
-        now: float,
-        moved_bits: int,
-    ) -> set[str] | None:
-        """New data (what moved: `moved_bits`): read the names it can have moved; returns
-        those whose input changed (None: all, after new rules or inventory: EVERY)."""
-        new = moved_bits == EVERY
-        bits = EVERY if new else moved_bits & plan.needs
-        reading, reader, stamped = self._reads[scope].get(bits) or self._reading(scope, plan, bits)
-        part = reader(key, now)
+    def _read_whole(self, plan: ScopePlan, scope: str, key: str, seen: _Seen, now: float) -> None:
+        """Read every name (after new rules or inventory): what rules read is all new."""
+        reading, reader, stamped = self._reads[scope].get(EVERY) or self._reading(
+            scope, plan, EVERY
+        )
         if stamped:
             seen.stamps = self.source.stamps(scope, key, now)
-        if new:
-            seen.taken, seen.known, seen.fixed, seen.values = list(part), True, None, None
-            seen.inputs = plan.inputs(seen.taken)
-            moved = None
-        else:
-            moved = reading.update(seen.taken, seen.inputs, part, seen.values)
+        seen.taken, seen.known, seen.fixed, seen.values = list(reader(key, now)), True, None, None
+        seen.inputs = plan.inputs(seen.taken)
         if reading.clock is not None:
             seen.data_at = _data_at(now, seen.taken[reading.clock])
-        return moved
 
     def _shown_readers(self, scope: str, plan: ScopePlan) -> Shown:
         """The names only labels and annotations read (not the rules), fixed (place, SLA) and
@@ -378,15 +375,16 @@ class RuleEngine:
                 seen.data_at = _data_at(now, seen.shown[shown.index(CLOCK_NAME)])
             if seen.values is not None:
                 seen.values.update(zip(shown, seen.shown, strict=True))
-        if seen.values is None:  # after a whole read: built once, then kept up to date
+        values = seen.values
+        if values is None:  # after a whole read: built once, then kept
             if seen.fixed is None:  # place and SLA: read again only after a reload
                 seen.fixed = dict(zip(fixed, read_fixed(key, now), strict=True))
-            seen.values = dict(seen.fixed)
-            seen.values.update(zip(plan.names, seen.taken, strict=True))
-            seen.values.update(zip(shown, seen.shown, strict=True))
-        if seen.data_at is not None and CLOCK_NAME in seen.values:
-            seen.values[CLOCK_NAME] = max(0.0, now - seen.data_at)
-        return seen.values
+            values = seen.values = dict(seen.fixed)
+            values.update(zip(shown, seen.shown, strict=True))
+        values.update(zip(plan.names, seen.taken, strict=True))  # (reads change `taken` only)
+        if seen.data_at is not None and CLOCK_NAME in values:
+            values[CLOCK_NAME] = max(0.0, now - seen.data_at)
+        return values
 
     def _due(self, scope: str, now: float) -> set[str]:
         """Keys whose clock rules may answer differently now (from the wake-up queue)."""
@@ -408,12 +406,15 @@ class RuleEngine:
 
     def _alerts_at(self, key: str, rules: Iterable[str]) -> float | None:
         """The first time one of the key's alerts (of `rules`) may move without new data."""
-        times = []
+        first = None
+        by_rule = self._by_rule
         for rule_name in rules:
-            active = self.alerts.get((rule_name, key))
-            if active is not None and (at := active.alert.next_change_at(active.rule.timing)):
-                times.append(at)
-        return min(times, default=None)
+            active = by_rule[rule_name].get(key)
+            if active is not None:
+                at = active.alert.next_change_at(active.rule.timing)
+                if at is not None and (first is None or at < first):
+                    first = at
+        return first
 
     def _schedule(self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float) -> None:
         """Queue the key's next wake-up: a clock crossing, or the time one of its alerts may

@@ -33,7 +33,7 @@ class Timing:
     flap_threshold: int = DEFAULT_FLAP_THRESHOLD
 
 
-@dataclass
+@dataclass(slots=True)
 class Alert:
     """The live state of one rule for one titik or AP."""
 
@@ -56,14 +56,15 @@ class Alert:
     def next_change_at(self, timing: Timing) -> float | None:
         """When stepping with the same conditions could next change anything (state, flapping,
         being forgettable); None: only a change of condition can."""
-        times = []
-        if self.state == AlertState.PENDING and self.active_since is not None:
-            times.append(self.active_since + timing.for_seconds)
-        if self.state == AlertState.FIRING and self.clear_since is not None:
-            times.append(self.clear_since + timing.keep_firing_for_seconds)
-        if self.changes and (self.flapping or self.state == AlertState.RESOLVED):
-            times.append(self.changes[0] + FLAP_WINDOW_SECONDS)
-        return min(times, default=None)
+        state, at = self.state, None
+        if state is AlertState.PENDING and self.active_since is not None:
+            at = self.active_since + timing.for_seconds
+        elif state is AlertState.FIRING and self.clear_since is not None:
+            at = self.clear_since + timing.keep_firing_for_seconds
+        if self.changes and (self.flapping or state is AlertState.RESOLVED):
+            flap_ends = self.changes[0] + FLAP_WINDOW_SECONDS
+            at = flap_ends if at is None else min(at, flap_ends)
+        return at
 
     def step(self, now: float, condition: bool, clear: bool, timing: Timing) -> AlertState | None:
         """Advance to `now`; returns the new state when it changed, else None.
@@ -72,14 +73,15 @@ class Alert:
         as `not condition` for rules without hysteresis).
         """
         before = self.state
-        if self.state in (AlertState.INACTIVE, AlertState.RESOLVED):
-            self._from_quiet(now, condition, timing)
-        elif self.state == AlertState.PENDING:
+        if before is AlertState.PENDING:
             self._from_pending(now, condition, timing)
-        else:
+        elif before is AlertState.FIRING:
             self._from_firing(now, clear, timing)
-        self._note_flapping(now, before, timing)
-        return self.state if self.state != before else None
+        else:
+            self._from_quiet(now, condition, timing)
+        if self.changes or self.flapping or self.state is not before:  # (else nothing to note)
+            self._note_flapping(now, before, timing)
+        return self.state if self.state is not before else None
 
     def _from_quiet(self, now: float, condition: bool, timing: Timing) -> None:
         if not condition:

@@ -54,6 +54,8 @@ class Cut:
         self.side: Callable[[Value, Sequence[Value]], Input] = self._side_of
         if len(numbers) == 1 and not columns:
             self.side = self._side_of_number
+        elif len(numbers) == 2 and not columns:
+            self.side = self._side_of_two_numbers
         elif not numbers and len(columns) == 1:
             self.side = self._side_of_column
 
@@ -86,14 +88,34 @@ class Cut:
             return self._sides[2]
         return self._sides[1] if value == edge else value
 
+    def _side_of_two_numbers(self, value: Value, taken: Sequence[Value]) -> Input:
+        """`_side_of` with two numbers and no fixed name (a rule's edge and its clear edge)."""
+        if type(value) is not float and type(value) is not int:
+            return value
+        low, high = self.numbers
+        if value < high:
+            if value > low:
+                return self._sides[2]
+            if value < low:
+                return self._sides[0]
+            return self._sides[1] if value == low else value
+        if value > high:
+            return self._sides[4]
+        return self._sides[3] if value == high else value  # (NaN: as it is)
+
     def _side_of_column(self, value: Value, taken: Sequence[Value]) -> Input:
         """`_side_of` with one fixed name and no number."""
-        if (type(value) is not float and type(value) is not int) or value != value:
+        if type(value) is not float and type(value) is not int:
             return value
         edge = taken[self.columns[0]]
-        if (type(edge) is not float and type(edge) is not int) or edge != edge:
-            return self._sides[3]
-        return self._sides[(value > edge) - (value < edge) + 1]
+        if type(edge) is float or type(edge) is int:
+            if value < edge:
+                return self._sides[0]
+            if value > edge:
+                return self._sides[2]
+            if value == edge:
+                return self._sides[1]
+        return value if value != value else self._sides[3]  # NaN: as it is; no edge: one side
 
 
 @dataclass(frozen=True)
@@ -210,6 +232,9 @@ class ScopePlan:
 NOTHING_MOVED: set[str] = set()  # `Reading.update`'s answer when no input changed: never changed
 
 
+SideOf = Callable[[Value, Sequence[Value]], Input]
+
+
 class Reading:
     """Some of a plan's names, read together after new data: where each is in the inputs,
     how it is cut, and where the clock is among them (None: not read)."""
@@ -220,7 +245,7 @@ class Reading:
         self,
         names: tuple[str, ...],
         clock: int | None,
-        slots: tuple[tuple[int, str, Callable[[Value, Sequence[Value]], Input] | None], ...],
+        slots: tuple[tuple[int, str, SideOf | None], ...],
     ) -> None:
         self.names, self.clock, self._slots = names, clock, slots
 
@@ -233,23 +258,15 @@ class Reading:
         clock = plan.clock_input if plan.clock_input in read else None
         return cls(names, clock, slots)
 
-    def update(
-        self,
-        taken: list[Value],
-        inputs: list[Input],
-        values: Row,
-        by_name: dict[str, Value] | None,
-    ) -> set[str]:
-        """Put the values read (in `names` order) in `taken`, and in `by_name` if given;
-        returns the names whose input changed (`inputs` is brought up to date)."""
+    def update(self, taken: list[Value], inputs: list[Input], values: Row) -> set[str]:
+        """Put the values read (in `names` order) in `taken`; returns the names whose input
+        changed (`inputs` is brought up to date)."""
         moved = NOTHING_MOVED
-        for (i, name, side_of), value in zip(self._slots, values, strict=True):
+        for (i, name, side_of), value in zip(self._slots, values, strict=False):
             old = taken[i]
             if value == old and type(value) is type(old):
                 continue
             taken[i] = value
-            if by_name is not None:
-                by_name[name] = value
             side = value if side_of is None else side_of(value, taken)
             if side != inputs[i]:
                 inputs[i] = side
