@@ -197,6 +197,36 @@ def test_alerts_move_with_time_alone_when_no_data_comes() -> None:
     assert ("Ramai", "t0") not in fast.alerts  # forgotten when its last change left the hour
 
 
+STALE = parse_rules(
+    """
+evaluation_interval: 15s
+rules:
+  - {name: Basi, expr: "seconds_since_data > 900"}
+""",
+    "stale.yaml",
+)
+
+
+def test_a_clock_crossing_of_late_data_between_two_cycles_is_not_skipped() -> None:
+    """A poll measured at 2 s and one at 12 s that arrives only for the cycle at 30 s: the
+    wake-up queued for the first (902 s) comes up at 915 s, after the second's crossing
+    (912 s). Both engines must see the titik go stale at 915 s."""
+    state = fleet(1)
+    fast, full = RuleEngine(STALE, state), RuleEngine(STALE, state, incremental=False)
+    polls = {15.0: 2.0, 30.0: 12.0}  # cycle time -> when its poll was measured
+    fired = []
+    for cycle in range(80):
+        now = cycle * STEP
+        if now in polls:
+            for ap_id in state.aps:
+                state.record(ApSample(ap_id=ap_id, timestamp=polls[now], reachable=True,
+                                      clients=ClientReading(total=1)))  # fmt: skip
+        moves = [(t.rule.name, t.state.value) for t in fast.evaluate(now)]
+        assert moves == [(t.rule.name, t.state.value) for t in full.evaluate(now)], now
+        fired += [now for _, state_ in moves if state_ == "firing"]
+    assert fired == [915.0]
+
+
 def test_the_state_source_gives_every_name_a_rule_may_read() -> None:
     from wifimon.alerts.rules import NAMES
     from wifimon.alerts.source import StateSource

@@ -112,6 +112,9 @@ class _Seen:
     alerts_at: float | None = None  # when one of its alerts may move with time alone
     wake_at: float | None = None  # the earlier of those two
     queued_at: float | None = None  # the time of its live entry in the wake-up queue
+    # `clock_at` and `wake_at` are as of earlier data: work them out as of a read at this time
+    # when the queued entry comes up (new data moves the clock's crossings later, not earlier)
+    clock_from: float | None = None
 
 
 class RuleEngine:
@@ -220,13 +223,14 @@ class RuleEngine:
         if not self.incremental:
             self._evaluate_all(scope, plan, fresh, now, transitions)
             return
-        due = self._due(scope, now)
+        due = self._due(scope, plan, now)
         clock_always = plan.thresholds is None and bool(plan.clock_rules)
         if clock_always:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
         seen_of, index, needs = self._seen[scope], plan.index, plan.needs
         wakes, shown_bits = self._wakes[scope], self._shown_bits[scope]
         reads, stamps_of = self._reads[scope], self.source.stamps
+        soonest = plan.soonest_crossing  # after new data, the clock's first crossing
         for key, bits in fresh.items():
             seen = seen_of.get(key)
             if seen is None or not seen.known:
@@ -259,8 +263,12 @@ class RuleEngine:
             if moved is None or moved or key in due:
                 self._step(plan, scope, key, seen, moved, key in due, data_at, clock_always, now,
                            transitions)  # fmt: skip
-            elif plan.thresholds and seen.data_at != data_at:
-                self._schedule(plan, scope, seen, key, now)  # the clock starts anew
+            elif plan.thresholds and seen.data_at != data_at:  # the clock starts anew
+                queued, new_at = seen.queued_at, seen.data_at
+                if queued is not None and new_at is not None and queued <= new_at + soonest:
+                    seen.clock_from = now  # the queued wake-up comes first: worked out then
+                else:
+                    self._schedule(plan, scope, seen, key, now)
         for key in due:
             known = seen_of.get(key)
             if key not in fresh and known is not None:  # (else read above, or gone)
@@ -386,7 +394,7 @@ class RuleEngine:
             values[CLOCK_NAME] = max(0.0, now - seen.data_at)
         return values
 
-    def _due(self, scope: str, now: float) -> set[str]:
+    def _due(self, scope: str, plan: ScopePlan, now: float) -> set[str]:
         """Keys whose clock rules may answer differently now (from the wake-up queue)."""
         queue, due = self._wake[scope], set()
         while queue and queue[0][0] <= now:
@@ -395,6 +403,8 @@ class RuleEngine:
             if seen is None or seen.queued_at != at:
                 continue  # superseded by an earlier entry, or forgotten
             seen.queued_at = None
+            if seen.clock_from is not None:  # new data came meanwhile: its clock as of then
+                self._wake_times(plan, seen, seen.clock_from)
             if seen.wake_at is None:
                 continue
             if seen.wake_at <= now:
@@ -416,15 +426,21 @@ class RuleEngine:
                     first = at
         return first
 
-    def _schedule(self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float) -> None:
-        """Queue the key's next wake-up: a clock crossing, or the time one of its alerts may
-        move without new data. One live entry per key, the earliest."""
+    def _wake_times(self, plan: ScopePlan, seen: _Seen, now: float) -> None:
+        """Work out when a clock rule and when any of a key's alerts may next move, as of
+        `now`: the first crossing of the clock after it, with no new data meanwhile."""
         seen.clock_at = clock_at = plan.wake_at(seen.data_at, now)
+        seen.clock_from = None
         alerts_at = seen.alerts_at
         if clock_at is None or alerts_at is None:
             seen.wake_at = alerts_at if clock_at is None else clock_at
         else:
             seen.wake_at = min(clock_at, alerts_at)
+
+    def _schedule(self, plan: ScopePlan, scope: str, seen: _Seen, key: str, now: float) -> None:
+        """Queue the key's next wake-up: a clock crossing, or the time one of its alerts may
+        move without new data. One live entry per key, the earliest."""
+        self._wake_times(plan, seen, now)
         if seen.wake_at is None:
             return
         if seen.queued_at is not None and seen.queued_at <= seen.wake_at:

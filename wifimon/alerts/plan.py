@@ -219,6 +219,11 @@ class ScopePlan:
             wanted |= self.clock_rules
         return tuple(r for r in self.rules if r.name in wanted) if wanted else ()
 
+    @functools.cached_property
+    def soonest_crossing(self) -> float:
+        """How long after new data a clock rule may first answer differently (inf: never)."""
+        return self.thresholds[0] - CLOCK_SLACK if self.thresholds else float("inf")
+
     def wake_at(self, data_at: float | None, now: float) -> float | None:
         """The next time a clock rule may answer differently, with no new data meanwhile."""
         if data_at is None or not self.thresholds:
