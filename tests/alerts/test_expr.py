@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -63,6 +64,41 @@ def ev(text: str, values=NOW, history=None):  # type: ignore[no-untyped-def]
 )
 def test_evaluation(text: str, expected) -> None:  # type: ignore[no-untyped-def]
     assert ev(text) == expected
+
+
+OPERATORS = {
+    "<": lambda x, y: x < y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    ">=": lambda x, y: x >= y,
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+}
+ANY_VALUE = st.one_of(st.floats(allow_nan=True), st.integers(-3, 3), st.booleans(), st.none(),
+                      st.sampled_from(["up", ""]))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(OPERATORS)), ANY_VALUE, ANY_VALUE, st.booleans())
+def test_a_name_with_a_number_or_a_name_computes_on_numbers_only(
+    op: str, a: object, b: object, b_is_a_name: bool
+) -> None:
+    """Written-out shapes (name with number, name with name) answer as arithmetic does: only
+    numbers (not yes/no) are computed with, anything else is unknown."""
+    numeric = all(type(x) in (int, float) for x in (a, b))
+    if not b_is_a_name:
+        if not numeric or not math.isfinite(b) or b < 0:  # type: ignore[arg-type]
+            return  # literals are plain numbers
+        b = float(b)  # type: ignore[arg-type]
+    right = "sla.min_mbps" if b_is_a_name else repr(b)
+    got = ev(f"download_mbps {op} {right}", {"download_mbps": a, "sla.min_mbps": b})
+    if not numeric or (op == "/" and b == 0):
+        assert got is None
+    else:
+        expected = OPERATORS[op](a, b)
+        assert got == expected or (got != got and expected != expected)
 
 
 def test_unknown_values_never_fire() -> None:

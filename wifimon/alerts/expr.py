@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -466,6 +467,10 @@ def _compile(node: Node) -> Evaluator:
     if isinstance(node, Unary):
         return _compile_unary(node.op, _compile(node.operand))
     if isinstance(node, Binary):
+        if node.op in _OPERATIONS and isinstance(node.left, Name):
+            shaped = _compile_name_with(node.op, node.left.name, node.right)
+            if shaped is not None:
+                return shaped
         return _compile_binary(node.op, _compile(node.left), _compile(node.right))
     assert isinstance(node, Call)
     return _compile_call(node)
@@ -513,6 +518,33 @@ def _compile_binary(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
     return arithmetic
 
 
+def _compile_name_with(op: str, name: str, right: Node) -> Evaluator | None:
+    """`arithmetic` written out for a name with a number or another name (`utilisation >=
+    0.9`, `clients >= sla.capacity_users`): most of what rules compute; None: another shape."""
+    compute = _OPERATIONS[op]
+    if isinstance(right, Literal) and (type(right.value) is float or type(right.value) is int):
+        number = right.value
+
+        def name_with_number(values: Mapping[str, Value], history: History | None) -> Value:
+            a = values.get(name)
+            if type(a) is float or type(a) is int:
+                return compute(a, number)
+            return None
+
+        return name_with_number
+    if isinstance(right, Name):
+        other = right.name
+
+        def name_with_name(values: Mapping[str, Value], history: History | None) -> Value:
+            a, b = values.get(name), values.get(other)
+            if (type(a) is float or type(a) is int) and (type(b) is float or type(b) is int):
+                return compute(a, b)
+            return None
+
+        return name_with_name
+    return None
+
+
 def _divide(a: float, b: float) -> Value:
     return None if b == 0 else a / b
 
@@ -530,13 +562,13 @@ def _power(a: float, b: float) -> Value:
 
 
 _OPERATIONS: dict[str, Callable[[float, float], Value]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
     "/": _divide,
     "%": _modulo,
     "^": _power,
