@@ -130,6 +130,9 @@ class RuleEngine:
         self._silenced: list[ActiveAlert] = []  # alerts a silence matched last cycle
         self._grouped: list[ActiveAlert] = []  # alerts a group named last cycle
         self._seen: dict[str, dict[str, _Seen]] = {}  # scope -> key -> what was read
+        # scope -> key -> its history, while `steady` (new data that moves nothing anyone
+        # reads only moves its last sample's time: thousands of AP polls a cycle)
+        self._steady: dict[str, dict[str, History]] = {}
         self._wake: dict[str, list[tuple[float, str]]] = {}  # scope -> heap of (time, key)
         self._use(ruleset)
 
@@ -158,6 +161,7 @@ class RuleEngine:
             for scope in SCOPES
         }
         self._seen = {scope: {} for scope in SCOPES}
+        self._steady = {scope: {} for scope in SCOPES}
         self._wake = {scope: [] for scope in SCOPES}
         self._index()
         self._read_all = True  # new rules: read everything once
@@ -229,16 +233,16 @@ class RuleEngine:
             due = set(self.source.keys(scope))  # a clock value used beyond comparisons
         seen_of, index, needs = self._seen[scope], plan.index, plan.needs
         wakes, shown_bits = self._wakes[scope], self._shown_bits[scope]
-        reads, stamps_of = self._reads[scope], self.source.stamps
+        reads, stamps_of, steady = self._reads[scope], self.source.stamps, self._steady[scope]
         soonest = plan.soonest_crossing  # after new data, the clock's first crossing
         for key, bits in fresh.items():
+            if not bits & wakes and bits != EVERY and key in steady and key not in due:
+                steady[key].same_again(now)  # nothing anyone reads moved: only a sample's time
+                continue
             seen = seen_of.get(key)
             if seen is None or not seen.known:
                 seen, bits = seen or self._seen_of(scope, key), EVERY
             history = seen.history
-            if not bits & wakes and bits != EVERY and history.steady and key not in due:
-                history.same_again(now)  # nothing anyone reads moved: only a sample's time
-                continue
             data_at = seen.data_at
             if bits & shown_bits:
                 seen.current = False  # names only labels and summaries read: read again
@@ -260,6 +264,10 @@ class RuleEngine:
                 appended = history.add(now, seen.taken, index, seen.stamps)
                 if appended and moved is not None:
                     moved = moved | appended
+                if history.steady:
+                    steady[key] = history
+                elif key in steady:
+                    del steady[key]
             if moved is None or moved or key in due:
                 self._step(plan, scope, key, seen, moved, key in due, data_at, clock_always, now,
                            transitions)  # fmt: skip
@@ -609,6 +617,7 @@ class RuleEngine:
         for scope, seen in self._seen.items():
             for key in [k for k in seen if k not in alive[scope]]:
                 del seen[key]
+                self._steady[scope].pop(key, None)
         self._index()
 
     def snapshot(self) -> list[dict[str, Any]]:
