@@ -234,7 +234,7 @@ class RuleEngine:
         seen_of, index, needs = self._seen[scope], plan.index, plan.needs
         wakes, shown_bits = self._wakes[scope], self._shown_bits[scope]
         reads, stamps_of, steady = self._reads[scope], self.source.stamps, self._steady[scope]
-        soonest = plan.soonest_crossing  # after new data, the clock's first crossing
+        thresholds, soonest = plan.thresholds, plan.soonest_crossing  # (the clock's first)
         for key, bits in fresh.items():
             if not bits & wakes and bits != EVERY and key in steady and key not in due:
                 steady[key].same_again(now)  # nothing anyone reads moved: only a sample's time
@@ -251,14 +251,14 @@ class RuleEngine:
                 self._read_whole(plan, scope, key, seen, now)
                 moved = None  # all of it
             elif bits & needs:  # the usual read, written out here (thousands a cycle)
-                reading, reader, stamped = reads.get(bits & needs) or self._reading(
-                    scope, plan, bits & needs
-                )
+                reading, reader, stamped = reads.get(bits) or self._reading(scope, plan, bits)
                 if stamped:
                     seen.stamps = stamps_of(scope, key, now)
-                moved = reading.update(seen.taken, seen.inputs, reader(key, now))
+                taken = seen.taken
+                moved = reading.update(taken, seen.inputs, reader(key, now))
                 if reading.clock is not None:
-                    seen.data_at = _data_at(now, seen.taken[reading.clock])
+                    age = taken[reading.clock]
+                    seen.data_at = now - age if isinstance(age, float) else None  # (_data_at)
             # the history records every measurement, of values read or as they were
             if seen.stamps is not history.idle_with:  # (else it would record nothing)
                 appended = history.add(now, seen.taken, index, seen.stamps)
@@ -271,7 +271,7 @@ class RuleEngine:
             if moved is None or moved or key in due:
                 self._step(plan, scope, key, seen, moved, key in due, data_at, clock_always, now,
                            transitions)  # fmt: skip
-            elif plan.thresholds and seen.data_at != data_at:  # the clock starts anew
+            elif thresholds and seen.data_at != data_at:  # the clock starts anew
                 queued, new_at = seen.queued_at, seen.data_at
                 if queued is not None and new_at is not None and queued <= new_at + soonest:
                     seen.clock_from = now  # the queued wake-up comes first: worked out then
