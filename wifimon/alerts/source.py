@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
+from itertools import repeat
 from typing import Any, Protocol
 
 from wifimon.alerts.context import (
@@ -96,9 +98,12 @@ def _all_of(
             c(x, y, now),
         )
 
+    count = len(reads)
+
     def read(key: str, now: float) -> Row:
         x, y = first(key), second(key)
-        return tuple([get(x, y, now) for get in reads])
+        return tuple(map(operator.call, reads, repeat(x, count), repeat(y, count),
+                         repeat(now, count)))  # fmt: skip
 
     return read
 
