@@ -7,6 +7,7 @@ for the titik where some rule must run.
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
@@ -91,7 +92,14 @@ def _ap_identity(read: Callable[[Hotspot], Value]) -> ApRead:
     return lambda a, h, now: read(h)
 
 
-# A titik's own from its view (its APs together), the clock and its last probe results
+def _reached(field: str) -> HotspotRead:
+    """A field of the titik's last reachability probe (ping or TCP)."""
+    get = operator.attrgetter(field)
+    return lambda v, s, now: None if s is None or (r := s.reachability) is None else get(r)
+
+
+# A titik's own from its view (its APs together), the clock and its last probe results (the
+# most read ones look into the probe results themselves: thousands of reads a cycle)
 HOTSPOT_READS: dict[str, HotspotRead] = {
     **{name: _titik_identity(read) for name, read in IDENTITY_READS.items()},
     "status": lambda v, s, now: _status(v.status),
@@ -105,18 +113,15 @@ HOTSPOT_READS: dict[str, HotspotRead] = {
     "uplink_mbps": lambda v, s, now: _mbps(v.uplink_bps),
     "uplink_utilisation": lambda v, s, now: v.uplink_utilisation,
     "saturated": lambda v, s, now: v.saturated,
-    "seconds_since_data": lambda v, s, now: _since(v.aps.last_success, now),
+    "seconds_since_data": lambda v, s, now: (  # (`_since`, written out: thousands a cycle)
+        None if (at := v.aps.last_success) is None else max(0.0, now - at)),
     "download_mbps": lambda v, s, now: None if (t := _tput(s)) is None else _mbps(t.download_bps),
     "download_p10_mbps": lambda v, s, now: (
         None if (t := _tput(s)) is None else _mbps(t.download_p10_bps)),
     "upload_mbps": lambda v, s, now: None if (t := _tput(s)) is None else _mbps(t.upload_bps),
     "probe_ok": lambda v, s, now: None if (t := _tput(s)) is None else t.ok,
     "probe_reason": lambda v, s, now: None if (t := _tput(s)) is None else t.reason,
-    "reachable": lambda v, s, now: None if (r := _reach(s)) is None else r.reachable,
-    "loss_ratio": lambda v, s, now: None if (r := _reach(s)) is None else r.loss_ratio,
-    "rtt_avg_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.rtt_avg_seconds,
-    "rtt_max_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.rtt_max_seconds,
-    "jitter_seconds": lambda v, s, now: None if (r := _reach(s)) is None else r.jitter_seconds,
+    **{name: _reached(name) for name in REACH_COLUMNS},
 }  # fmt: skip
 # An AP's from its state and last poll (what a poll gives is unknown while it is down).
 AP_READS: dict[str, ApRead] = {
@@ -140,10 +145,6 @@ AP_COLUMNS = tuple(AP_READS)
 
 def _tput(hstate: HotspotState | None) -> ProbeResult | None:
     return hstate.throughput if hstate is not None else None
-
-
-def _reach(hstate: HotspotState | None) -> ProbeResult | None:
-    return hstate.reachability if hstate is not None else None
 
 
 def _polled(ap_state: ApState) -> ApSample | None:
