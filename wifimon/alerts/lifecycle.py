@@ -57,11 +57,11 @@ class Alert:
         """When stepping with the same conditions could next change anything (state, flapping,
         being forgettable); None: only a change of condition can."""
         state, at = self.state, None
-        if state is AlertState.PENDING and self.active_since is not None:
+        if state == AlertState.PENDING and self.active_since is not None:
             at = self.active_since + timing.for_seconds
-        elif state is AlertState.FIRING and self.clear_since is not None:
+        elif state == AlertState.FIRING and self.clear_since is not None:
             at = self.clear_since + timing.keep_firing_for_seconds
-        if self.changes and (self.flapping or state is AlertState.RESOLVED):
+        if self.changes and (self.flapping or state == AlertState.RESOLVED):
             flap_ends = self.changes[0] + FLAP_WINDOW_SECONDS
             at = flap_ends if at is None else min(at, flap_ends)
         return at
@@ -73,15 +73,15 @@ class Alert:
         as `not condition` for rules without hysteresis).
         """
         before = self.state
-        if before is AlertState.PENDING:
+        if before == AlertState.PENDING:
             self._from_pending(now, condition, timing)
-        elif before is AlertState.FIRING:
+        elif before == AlertState.FIRING:
             self._from_firing(now, clear, timing)
         else:
             self._from_quiet(now, condition, timing)
-        if self.changes or self.flapping or self.state is not before:  # (else nothing to note)
+        if self.changes or self.flapping or self.state != before:  # (else nothing to note)
             self._note_flapping(now, before, timing)
-        return self.state if self.state is not before else None
+        return self.state if self.state != before else None
 
     def _from_quiet(self, now: float, condition: bool, timing: Timing) -> None:
         if not condition:
