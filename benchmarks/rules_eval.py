@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from wifimon.alerts.engine import RuleEngine
@@ -88,27 +89,38 @@ def feed(state: State, now: float, cycle: int, share: int) -> None:
             state.record_probe(hotspot_id, result)
 
 
-def cycle_ms(engine: RuleEngine, state: State, cycles: int, share: int, interval: float) -> float:
-    """Median time of one evaluation cycle after a warm-up hour of data (histories full,
-    alerts with `for` fired)."""
-    now, timings = 1_000_000.0, []
-    warm_up = round(3600 / interval)
-    for cycle in range(warm_up + cycles):
+def cycles(state: State, count: int, share: int, interval: float) -> Iterator[tuple[float, bool]]:
+    """A warm-up hour of data (histories full, alerts with `for` fired), then `count` cycles:
+    feeds each cycle's data and yields its time and whether it is one of the `count`."""
+    now, warm_up = 1_000_000.0, round(3600 / interval)
+    for cycle in range(warm_up + count):
         feed(state, now, cycle, share)
+        yield now, cycle >= warm_up
+        now += interval
+
+
+def cycle_ms(engine: RuleEngine, state: State, count: int, share: int, interval: float) -> float:
+    """Median time of one evaluation cycle after the warm-up hour."""
+    timings = []
+    for now, measured in cycles(state, count, share, interval):
         started = time.perf_counter()
         engine.evaluate(now)
-        if cycle >= warm_up:
+        if measured:
             timings.append(time.perf_counter() - started)
-        now += interval
     return statistics.median(timings) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str, cycles: int) -> argparse.Namespace:
+    """The fleet's size and how many cycles to measure, from the command line."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--aps", type=int, default=20_000)
     parser.add_argument("--hotspots", type=int, default=9_000)
-    parser.add_argument("--cycles", type=int, default=30)
-    args = parser.parse_args()
+    parser.add_argument("--cycles", type=int, default=cycles)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__, cycles=30)
     rules = load_rules(ROOT / "config" / "rules.yaml")
     interval = rules.evaluation_interval
     measured = {}

@@ -9,12 +9,11 @@ sets of names): compare two versions with the same seed.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from types import FrameType
 from typing import Any
 
-from rules_eval import ROOT, feed, fleet
+from rules_eval import ROOT, arguments, cycles, fleet
 
 from wifimon.alerts.engine import RuleEngine
 from wifimon.alerts.rules import load_rules
@@ -37,24 +36,16 @@ class Counter:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--aps", type=int, default=20_000)
-    parser.add_argument("--hotspots", type=int, default=9_000)
-    parser.add_argument("--cycles", type=int, default=3)
-    args = parser.parse_args()
+    args = arguments(__doc__, cycles=3)
     rules = load_rules(ROOT / "config" / "rules.yaml")
     state = fleet(args.hotspots, args.aps)
     engine = RuleEngine(rules, state)
-    now, interval = 1_000_000.0, rules.evaluation_interval
-    warm_up = round(3600 / interval)
     counter = Counter()
-    for cycle in range(warm_up + args.cycles):
-        feed(state, now, cycle, 4)
-        if cycle >= warm_up:
+    for now, measured in cycles(state, args.cycles, 4, rules.evaluation_interval):
+        if measured:
             sys.settrace(counter)
         engine.evaluate(now)
         sys.settrace(None)
-        now += interval
     print(f"aps={args.aps} hotspots={args.hotspots} opcodes={counter.opcodes // args.cycles} "
           f"calls={counter.calls // args.cycles}")  # fmt: skip
 
