@@ -19,6 +19,7 @@ from wifimon.snmp.types import CommunityAuth, SnmpTarget
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDINGS = FIXTURES / "recordings"
 SLOW_RECORDINGS = FIXTURES / "slow-recordings"
+DEVICE_RECORDINGS = FIXTURES / "devices"
 SHARED_DEVICES = Path(__file__).resolve().parents[2] / "shared" / "devices"
 V3_USER = "wifimon-test"
 V3_AUTH_KEY = "auth-key-for-tests"
@@ -103,3 +104,10 @@ def shared_agent() -> Iterator[RunningAgent]:
     if not SHARED_DEVICES.is_dir():
         pytest.skip(f"{SHARED_DEVICES} not present: real-device recordings come from shared/")
     yield from _start(SHARED_DEVICES, "routeros")
+
+
+@pytest.fixture(scope="session")
+def device_agent() -> Iterator[RunningAgent]:
+    """snmpsim playing the project's own per-vendor recordings (tests/fixtures/devices)."""
+    first = sorted(DEVICE_RECORDINGS.glob("*.snmprec"))[0].stem
+    yield from _start(DEVICE_RECORDINGS, first)

@@ -68,8 +68,16 @@ async def poll_device(args: argparse.Namespace, env: Mapping[str, str]) -> ApSam
 
 def sample_to_json(sample: ApSample) -> dict[str, Any]:
     """The stable JSON form of one poll."""
+    detection = sample.detection
     return {
         "profile": sample.profile,
+        "detection": None
+        if detection is None
+        else {
+            "profile": detection.profile,
+            "reason": detection.reason,
+            "also_matched": list(detection.also_matched),
+        },
         "reachable": sample.reachable,
         "sys_name": sample.sys_name,
         "sys_descr": sample.sys_descr,
@@ -79,6 +87,12 @@ def sample_to_json(sample: ApSample) -> dict[str, Any]:
         "clients_by_radio": [
             {"label": r.label, "kind": r.kind, "clients": r.clients}
             for r in sample.clients.by_radio
+        ],
+        "managed_aps": None
+        if sample.managed_aps is None
+        else [
+            {"key": ap.key, "name": ap.name, "mac": ap.mac, "clients": ap.clients}
+            for ap in sample.managed_aps
         ],
         "cpu_percent": sample.cpu_percent,
         "memory_percent": sample.memory_percent,
@@ -106,8 +120,9 @@ def render_text(sample: ApSample) -> str:
         return "no answer"
     clients = "unknown" if sample.clients.total is None else str(sample.clients.total)
     uptime = "unknown" if sample.uptime_seconds is None else f"{sample.uptime_seconds:.0f} s"
+    why = f" ({sample.detection.reason})" if sample.detection else ""
     lines = [
-        f"profile:  {sample.profile}",
+        f"profile:  {sample.profile}{why}",
         f"name:     {sample.sys_name or '-'}",
         f"descr:    {sample.sys_descr or '-'}",
         f"uptime:   {uptime}",
@@ -115,6 +130,8 @@ def render_text(sample: ApSample) -> str:
     ]
     for radio in sample.clients.by_radio:
         lines.append(f"  {radio.kind} {radio.label}: {radio.clients}")
+    for ap in sample.managed_aps or ():
+        lines.append(f"  ap {ap.name or '-'} {ap.mac or '-'}: {ap.clients}")
     if sample.interfaces:
         lines.append("interfaces:")
         for i in sample.interfaces:

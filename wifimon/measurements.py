@@ -45,6 +45,25 @@ class ClientReading:
     issue: PollIssue | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Which profile reads a device, and why (shown by `wifimon poll --json`)."""
+
+    profile: str
+    reason: str
+    also_matched: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedApClients:
+    """Clients of one AP as its controller reports them; name and MAC identify the AP."""
+
+    key: str
+    name: str | None
+    mac: str | None  # lower-case aa:bb:cc:dd:ee:ff
+    clients: int
+
+
 @dataclass(slots=True)
 class ApSample:
     """Everything one poll of one AP produced; `reachable` is False when nothing answered."""
@@ -54,6 +73,7 @@ class ApSample:
     reachable: bool
     duration_seconds: float = 0.0
     profile: str | None = None
+    detection: Detection | None = None
     sys_name: str | None = None
     sys_descr: str | None = None
     sys_object_id: str | None = None
@@ -62,4 +82,5 @@ class ApSample:
     clients: ClientReading = ClientReading(total=None)
     cpu_percent: float | None = None
     memory_percent: float | None = None
+    managed_aps: tuple[ManagedApClients, ...] | None = None  # controllers: None when unread
     issues: list[PollIssue] = field(default_factory=list)

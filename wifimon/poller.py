@@ -3,57 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping
 
 from wifimon.errors import SnmpError
-from wifimon.measurements import ApSample, PollIssue
-from wifimon.snmp import decode
+from wifimon.measurements import ApSample, Detection, PollIssue
+from wifimon.snmp import decode, detect
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.profiles import SYSTEM_OIDS, Profile, ProfileSet
 from wifimon.snmp.types import SnmpTarget, SnmpValue, VarBind
+from wifimon.snmp.walk import DEFAULT_MAX_ROWS
 
 log = logging.getLogger(__name__)
-
-
-async def detect_profile(
-    client: SnmpClient,
-    target: SnmpTarget,
-    profiles: ProfileSet,
-    system: Mapping[str, SnmpValue],
-) -> Profile:
-    """The highest-priority profile whose sysObjectID/sysDescr/required-subtree tests pass."""
-    _, descr, object_id = decode.system_info(system)
-    for profile in profiles.by_priority():
-        if not _matches_system(profile, descr, object_id):
-            continue
-        if await _has_required_subtrees(client, target, profile):
-            return profile
-    return profiles.get("generic")
-
-
-def _matches_system(profile: Profile, descr: str | None, object_id: str | None) -> bool:
-    """sysObjectID prefix and sysDescr regex tests (each only when the profile gives one)."""
-    rules = profile.detect
-    if rules.sys_object_id and not (
-        object_id and any(object_id.startswith(p.rstrip(".")) for p in rules.sys_object_id)
-    ):
-        return False
-    if rules.sys_descr and not (descr and any(re.search(p, descr) for p in rules.sys_descr)):
-        return False
-    return bool(rules.sys_object_id or rules.sys_descr or rules.requires) or profile.priority == 0
-
-
-async def _has_required_subtrees(client: SnmpClient, target: SnmpTarget, profile: Profile) -> bool:
-    """True when every subtree the profile requires has at least one object."""
-    for root in profile.detect.requires:
-        try:
-            if not await client.bulk_walk(target, root, max_rows=1):
-                return False
-        except SnmpError:
-            return False
-    return True
 
 
 async def poll_ap(
@@ -79,7 +40,10 @@ async def poll_ap(
         return sample
     sample.reachable = True
     sample.sys_name, sample.sys_descr, sample.sys_object_id = decode.system_info(system)
-    profile = await _choose_profile(client, target, profiles, profile_name, known_profile, system)
+    sample.detection = await _choose_profile(
+        client, target, profiles, profile_name, known_profile, system
+    )
+    profile = profiles.get(sample.detection.profile)
     sample.profile = profile.name
     scalars = await _read_scalars(client, target, profile, system, sample)
     walks = await _read_walks(client, target, profile, sample)
@@ -95,13 +59,13 @@ async def _choose_profile(
     profile_name: str,
     known_profile: str | None,
     system: Mapping[str, SnmpValue],
-) -> Profile:
+) -> Detection:
     """The configured profile, the one detected before, or a fresh detection."""
     if profile_name != "auto":
-        return profiles.get(profile_name)
+        return Detection(profiles.get(profile_name).name, "configured")
     if known_profile is not None and known_profile in profiles.profiles:
-        return profiles.get(known_profile)
-    return await detect_profile(client, target, profiles, system)
+        return Detection(known_profile, "detected at an earlier poll")
+    return await detect.detect(client, target, profiles, system)
 
 
 async def _read_scalars(
@@ -133,9 +97,16 @@ async def _read_walks(
         try:
             walks.update(await client.walk_many(target, group))
         except SnmpError as exc:
+            # Nothing of a group that failed mid-walk is kept: a part of a table would
+            # give a partial sum, and a count must be whole or unknown.
             sample.issues.append(PollIssue(exc.reason, f"walk {group[0]}...: {exc}"))
             if exc.reason in ("timeout", "auth"):
                 break  # the agent has gone away or refuses us; do not wait per table
+    for root, rows in list(walks.items()):
+        if len(rows) >= DEFAULT_MAX_ROWS:
+            del walks[root]
+            detail = f"walk {root}: over {DEFAULT_MAX_ROWS} rows"
+            sample.issues.append(PollIssue("truncated", detail))
     return walks
 
 
@@ -155,5 +126,10 @@ def _decode_into(
     sample.clients = decode.clients(profile, scalars, walks, if_names)
     if sample.clients.issue is not None and sample.clients.issue.reason != "unsupported":
         sample.issues.append(sample.clients.issue)
+    if profile.managed_aps is not None:
+        try:
+            sample.managed_aps = decode.managed_aps(profile.managed_aps, walks)
+        except decode.DecodeError as exc:
+            sample.issues.append(PollIssue("malformed", f"per-AP clients: {exc}"))
     sample.cpu_percent = decode.cpu_percent(profile, scalars, walks)
     sample.memory_percent = decode.memory_percent(profile, scalars)

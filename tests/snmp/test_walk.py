@@ -39,8 +39,9 @@ def test_end_of_mib_and_loops_end_a_column() -> None:
 
 
 def test_max_rows_and_repetition_budget() -> None:
+    assert ColumnWalk([A, B]).repetitions(60) == 30
     walk = ColumnWalk([A, B], max_rows=2)
-    assert walk.repetitions(60) == 30
+    assert walk.repetitions(60) == 2  # never ask for rows that will be thrown away
     walk.feed(
         [
             (f"{A}.{i}", v(i)) if n % 2 == 0 else (f"{B}.{i}", v(i))

@@ -7,8 +7,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from wifimon.measurements import ClientReading, InterfaceReading, PollIssue, RadioClients
-from wifimon.snmp.profiles import SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, Profile, ValueSource
+from wifimon.measurements import (
+    ClientReading,
+    InterfaceReading,
+    ManagedApClients,
+    PollIssue,
+    RadioClients,
+)
+from wifimon.snmp.profiles import (
+    SYS_DESCR,
+    SYS_NAME,
+    SYS_OBJECT_ID,
+    ManagedAps,
+    Profile,
+    ValueSource,
+)
 from wifimon.snmp.types import NUMERIC_KINDS, SnmpValue, VarBind
 
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -218,7 +231,7 @@ def _read_source(
     assert root is not None
     rows = column(walks.get(root, ()), root)
     if not rows:
-        return None, []
+        return (0 if _known_empty(source, walks) else None), []
     groups = _group_rows(source, rows, walks)
     if not groups:
         return None, []
@@ -227,6 +240,13 @@ def _read_source(
         for key, (name, count) in sorted(groups.items())
     ]
     return sum(item.clients for item in labelled), _unique_labels(labelled)
+
+
+def _known_empty(source: ValueSource, walks: Walks) -> bool:
+    """An empty client table means zero only where the profile names a table whose rows
+    show the firmware keeps it (e.g. radios present, stations none)."""
+    witness = source.zero_when_present
+    return bool(witness and column(walks.get(witness, ()), witness))
 
 
 def _unique_labels(items: list[RadioClients]) -> list[RadioClients]:
@@ -331,6 +351,54 @@ def _present(value: SnmpValue | None) -> SnmpValue | None:
     return None if value is None or value.is_exception else value
 
 
+def managed_aps(spec: ManagedAps, walks: Walks) -> tuple[ManagedApClients, ...] | None:
+    """Clients per AP of a controller, keyed by the AP part of the index; None when the
+    controller gave no per-AP table (unknown, not zero APs)."""
+    rows = column(walks.get(spec.clients, ()), spec.clients)
+    if not rows:
+        return None
+    counts: dict[tuple[int, ...], int] = defaultdict(int)
+    for index, value in rows.items():
+        key = index[: spec.key_arcs] if spec.key_arcs else index
+        counts[key] += 1 if spec.count == "rows" else as_number(value)
+    names = column(walks.get(spec.name, ()), spec.name) if spec.name else {}
+    macs = column(walks.get(spec.mac, ()), spec.mac) if spec.mac and spec.mac != "index" else {}
+    return tuple(
+        ManagedApClients(
+            key=".".join(map(str, key)),
+            name=as_text(names.get(key)),
+            mac=_index_mac(key) if spec.mac == "index" else as_mac(macs.get(key)),
+            clients=count,
+        )
+        for key, count in sorted(counts.items())
+    )
+
+
+def _index_mac(key: tuple[int, ...]) -> str | None:
+    """A MAC address written as the last six arcs of an index."""
+    if len(key) < 6 or any(part > 255 for part in key[-6:]):
+        return None
+    return ":".join(f"{part:02x}" for part in key[-6:])
+
+
+def as_mac(value: SnmpValue | None) -> str | None:
+    """A MAC from six raw octets or from text such as `AA-BB-CC-DD-EE-FF`, lower case."""
+    if value is None or value.is_exception or not isinstance(value.value, bytes):
+        return None
+    raw = value.value
+    if len(raw) == 6:
+        return ":".join(f"{b:02x}" for b in raw)
+    return normalise_mac(raw.decode("ascii", errors="replace"))
+
+
+def normalise_mac(text: str) -> str | None:
+    """`aa:bb:cc:dd:ee:ff` from the usual spellings (colons, dashes, dots, none)."""
+    digits = re.sub(r"[^0-9a-fA-F]", "", text)
+    if len(digits) != 12 or re.search(r"[^0-9a-fA-F:.\- ]", text.strip()):
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).lower()
+
+
 def walk_groups(profile: Profile) -> list[list[str]]:
     """The tables a poll walks, as (standard MIB columns, vendor columns)."""
     standard = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
@@ -346,4 +414,8 @@ def walk_roots(profile: Profile) -> list[str]:
             roots.append(source.table)
         if source.label_column:
             roots.append(source.label_column)
+        if source.zero_when_present:
+            roots.append(source.zero_when_present)
+    if profile.managed_aps is not None:
+        roots.extend(profile.managed_aps.roots())
     return list(dict.fromkeys(roots))

@@ -25,12 +25,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Detect(_Strict):
-    """How `auto` recognises the vendor; every given test must pass."""
+class DetectWay(_Strict):
+    """One way to recognise a device; every test it gives must pass.
+
+    Ways are ranked in a fixed order (see `rank`): a sysObjectID match first, then a
+    sysDescr match, then a probe alone; within a stage the more specific way wins.
+    """
 
     sys_object_id: list[str] = Field(default_factory=list)
     sys_descr: list[str] = Field(default_factory=list)
-    requires: list[str] = Field(default_factory=list)
+    probe: list[str] = Field(default_factory=list)
+
+    @field_validator("sys_object_id", "probe")
+    @classmethod
+    def _oids(cls, oids: list[str]) -> list[str]:
+        for oid in oids:
+            if not re.fullmatch(OID_PATTERN, oid.rstrip(".")):
+                raise ValueError(f"{oid!r} is not a numeric OID")
+        return [oid.rstrip(".") for oid in oids]
 
     @field_validator("sys_descr")
     @classmethod
@@ -41,6 +53,19 @@ class Detect(_Strict):
             except re.error as exc:
                 raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
         return patterns
+
+    @model_validator(mode="after")
+    def _some_test(self) -> DetectWay:
+        if not (self.sys_object_id or self.sys_descr or self.probe):
+            raise ValueError("a detect way needs sys_object_id, sys_descr or probe")
+        return self
+
+    @property
+    def stage(self) -> int:
+        """0: sysObjectID, 1: sysDescr, 2: probe only (the order detection trusts them)."""
+        if self.sys_object_id:
+            return 0
+        return 1 if self.sys_descr else 2
 
 
 class UptimeSource(_Strict):
@@ -65,7 +90,10 @@ class ValueSource(_Strict):
     name_match: str | None = None
     label: Literal["index", "ifname", "column", "name"] = "index"
     label_column: str | None = Field(default=None, pattern=OID_PATTERN)
-    kind: Literal["radio", "ssid"] = "radio"
+    kind: Literal["radio", "ssid", "band", "ap"] = "radio"
+    # An empty table means "no clients" only when this other table has rows (the firmware
+    # is known to keep the client table and empty it); otherwise empty stays unknown.
+    zero_when_present: str | None = Field(default=None, pattern=OID_PATTERN)
 
     @model_validator(mode="after")
     def _exactly_one_place(self) -> ValueSource:
@@ -76,6 +104,8 @@ class ValueSource(_Strict):
             raise ValueError("label: column needs label_column")
         if self.name_match is not None:
             re.compile(self.name_match)
+        if self.zero_when_present and not self.table:
+            raise ValueError("zero_when_present belongs to a table source (column or rows)")
         return self
 
     @property
@@ -107,20 +137,54 @@ class Memory(_Strict):
         return self
 
 
+class ManagedAps(_Strict):
+    """A controller's per-AP client counts, matched to the inventory's APs by name or MAC.
+
+    `clients` is a column summed (or its rows counted) per AP; the AP is the first
+    `key_arcs` arcs of the row index (all of it when unset). `name` and `mac` are columns
+    indexed by that AP key; `mac: index` means the key itself is the AP's MAC address.
+    """
+
+    clients: str = Field(pattern=OID_PATTERN)
+    count: Literal["sum", "rows"] = "sum"
+    key_arcs: int | None = Field(default=None, ge=1)
+    name: str | None = Field(default=None, pattern=OID_PATTERN)
+    mac: str | None = Field(default=None, pattern=OID_PATTERN + "|^index$")
+
+    @model_validator(mode="after")
+    def _some_identity(self) -> ManagedAps:
+        if self.name is None and self.mac is None:
+            raise ValueError("give name or mac (or both) to match APs to the inventory")
+        return self
+
+    def roots(self) -> list[str]:
+        """The subtrees a poll walks for these counts."""
+        return [r for r in (self.clients, self.name, self.mac) if r and r != "index"]
+
+
 class Profile(_Strict):
     """Everything wifimon knows about one vendor's SNMP agent."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     vendor: str
+    family: str = ""  # the models and firmware this profile is for (README, `profiles list`)
     description: str = ""
-    priority: int = 50
-    detect: Detect = Detect()
+    unknown: str = ""  # what stays unknown on these devices, and why
+    priority: int = 50  # last tie-break between equally specific detect ways
+    detect: list[DetectWay] = Field(default_factory=list)
     uptime: list[UptimeSource] = Field(default_factory=lambda: [UptimeSource(oid=SYS_UPTIME)])
     interfaces: Interfaces = Interfaces()
     cpu: list[ValueSource] = Field(default_factory=list)
     memory: Memory | None = None
     clients: list[ValueSource] = Field(default_factory=list)
     breakdown: list[ValueSource] = Field(default_factory=list)
+    managed_aps: ManagedAps | None = None
+
+    @field_validator("detect", mode="before")
+    @classmethod
+    def _one_way_as_list(cls, value: object) -> object:
+        """`detect: {...}` is shorthand for a single way."""
+        return [value] if isinstance(value, dict) else value
 
     def scalar_oids(self) -> list[str]:
         """Every scalar this profile reads, fetched in one GET."""
@@ -150,9 +214,9 @@ class ProfileSet:
     def names(self) -> list[str]:
         return sorted(self.profiles)
 
-    def by_priority(self) -> list[Profile]:
-        """Candidates for detection, most specific first."""
-        return sorted(self.profiles.values(), key=lambda p: (-p.priority, p.name))
+    def detectable(self) -> list[Profile]:
+        """Profiles with at least one detect way, in name order."""
+        return [self.profiles[name] for name in self.names() if self.profiles[name].detect]
 
 
 GENERIC = "generic"

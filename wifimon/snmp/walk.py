@@ -40,7 +40,7 @@ class ColumnWalk:
 
     def repetitions(self, budget: int = DEFAULT_VARBINDS_PER_REQUEST) -> int:
         """max-repetitions so that one request asks for about `budget` varbinds."""
-        return max(1, budget // max(1, len(self.pending())))
+        return max(1, min(self.max_rows, budget // max(1, len(self.pending()))))
 
     def feed(self, varbinds: Sequence[VarBind]) -> None:
         """Distribute one answer to the columns asked by the last `next_request()`."""
