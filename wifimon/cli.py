@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--delimiter", default=",", choices=[",", ";"])
     exp.set_defaults(func=cmd_inventory_export)
 
+    prof = sub.add_parser("profiles", help="the vendor profiles wifimon knows")
+    prof_sub = prof.add_subparsers(required=True, metavar="ACTION")
+    plist = prof_sub.add_parser("list", help="every profile: models, detection, count, unknowns")
+    plist.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    plist.add_argument("--config", type=Path, help="include the config's profiles_dirs")
+    plist.set_defaults(func=cmd_profiles_list)
+
     poll = sub.add_parser("poll", help="poll one device once and print what its profile reads")
     poll.add_argument("host")
     poll.add_argument("--port", type=int, default=161)
@@ -255,6 +262,22 @@ def cmd_inventory_export(args: argparse.Namespace) -> int:
         sys.stdout.write(to_csv(cfg.inventory, args.delimiter))
     else:
         sys.stdout.write(to_yaml(cfg.inventory))
+    return 0
+
+
+def cmd_profiles_list(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from wifimon import config as config_module
+    from wifimon.snmp.catalogue import as_markdown, as_text, catalogue
+    from wifimon.snmp.profiles import load_profiles
+
+    profiles = config_module.load(args.config).profiles if args.config else load_profiles()
+    rows = catalogue(profiles)
+    if args.format == "json":
+        print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(as_markdown(rows) if args.format == "markdown" else as_text(rows))
     return 0
 
 

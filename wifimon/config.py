@@ -377,18 +377,38 @@ def check_inventory_refs(
     credentials: dict[str, CommunityAuth | UsmAuth],
     profiles: ProfileSet,
 ) -> None:
-    """Every AP names credentials and a profile that exist."""
+    """Every AP and controller names credentials and a profile that exist; every managed AP
+    names a controller that exists."""
+    controllers = {c.id for c in inventory.controllers}
     for _, ap in inventory.access_points():
         where = locations[ap.id]
-        if ap.credentials not in credentials:
-            raise ConfigError(
-                f"{where('credentials')}: undefined snmp_credentials {ap.credentials!r}"
-            )
-        if ap.profile != "auto" and ap.profile not in profiles.profiles:
-            known = ", ".join(["auto", *profiles.names()])
-            raise ConfigError(
-                f"{where('profile')}: unknown profile {ap.profile!r} (known: {known})"
-            )
+        if ap.controller is not None and ap.controller not in controllers:
+            raise ConfigError(f"{where('controller')}: undefined controller {ap.controller!r}")
+        if ap.credentials is not None:
+            _check_device_refs(where, ap.credentials, ap.profile, credentials, profiles)
+    for controller in inventory.controllers:
+        at = _controller_locator(controller.id)
+        _check_device_refs(at, controller.credentials, controller.profile, credentials, profiles)
+
+
+def _controller_locator(controller_id: str) -> FieldLocator:
+    """Where a controller's field is, by its id (ids are unique across inventory files)."""
+    return lambda field: f"controller {controller_id!r}: {field}"
+
+
+def _check_device_refs(
+    where: FieldLocator,
+    credential: str,
+    profile: str,
+    credentials: dict[str, CommunityAuth | UsmAuth],
+    profiles: ProfileSet,
+) -> None:
+    """The named credentials exist, and the profile is `auto` or a known one."""
+    if credential not in credentials:
+        raise ConfigError(f"{where('credentials')}: undefined snmp_credentials {credential!r}")
+    if profile != "auto" and profile not in profiles.profiles:
+        known = ", ".join(["auto", *profiles.names()])
+        raise ConfigError(f"{where('profile')}: unknown profile {profile!r} (known: {known})")
 
 
 __all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "Config", "ConfigModel", "load"]

@@ -28,10 +28,12 @@ from wifimon.alerts.silences import Silence, SilenceStore
 from wifimon.alerts.source import StateSource
 from wifimon.alerts.store import AlertStore
 from wifimon.config import Config
+from wifimon.controllers import managed_samples
 from wifimon.errors import ConfigError
 from wifimon.exposition import render
 from wifimon.history.store import HistoryStore
 from wifimon.history.writer import HistoryWriter
+from wifimon.inventory import AccessPoint, Controller, Inventory
 from wifimon.measurements import ApSample, PollIssue
 from wifimon.memory import freeze_long_lived, thaw
 from wifimon.metrics import SelfMetrics, StateCollector, alert_families
@@ -62,18 +64,29 @@ def make_client(kind: str) -> SnmpClient:
     return FastSnmpClient() if kind == "fast" else PysnmpClient()
 
 
-def target_for(config: Config, ap_id: str, state: State) -> SnmpTarget:
-    """The SNMP target of an AP with the configured credentials and timeouts."""
-    ap = state.aps[ap_id].ap
+def target_for(config: Config, device: AccessPoint | Controller) -> SnmpTarget:
+    """The SNMP target of a polled AP or a controller, with its credentials and timeouts."""
+    if device.credentials is None:
+        raise ConfigError(f"{device.id}: read via its controller, not polled")
     polling = config.model.polling
     return SnmpTarget(
-        host=ap.host,
-        port=ap.port,
-        version=config.versions[ap.credentials],
-        auth=config.credentials[ap.credentials],
+        host=device.host,
+        port=device.port,
+        version=config.versions[device.credentials],
+        auth=config.credentials[device.credentials],
         timeout=polling.timeout_seconds,
         retries=polling.retries,
     )
+
+
+def polled_aps(inventory: Inventory) -> set[str]:
+    """APs polled themselves (the others are read through their controller)."""
+    return {ap.id for _, ap in inventory.access_points() if not ap.managed}
+
+
+def used_controllers(inventory: Inventory) -> set[str]:
+    """Controllers that manage at least one AP of this inventory (of this shard)."""
+    return {ap.controller for _, ap in inventory.access_points() if ap.controller}
 
 
 class Daemon:
@@ -107,6 +120,10 @@ class Daemon:
         self.polls = self.scheduler.group(
             "poll", self._quiet(self.poll_once), polling.interval_seconds
         )
+        self.controller_polls = self.scheduler.group(
+            "controller", self._quiet(self.poll_controller), polling.interval_seconds
+        )
+        self._controller_profiles: dict[str, str] = {}  # detected once, kept across polls
         self.icmp_jobs = self.scheduler.group(
             "icmp", self._quiet(self._icmp_job), probes.icmp.interval_seconds
         )
@@ -192,8 +209,10 @@ class Daemon:
     async def start(self) -> None:
         """Schedule every AP and start the scheduler."""
         now = time.time()
-        for ap_id in self.state.aps:
+        for ap_id in polled_aps(self.config.inventory):
             self.polls.add(ap_id, now)
+        for controller_id in used_controllers(self.config.inventory):
+            self.controller_polls.add(controller_id, now)
         self._sync_probe_jobs(set(), now)
         if self.engine is not None:
             self.rule_jobs.add("all", now)
@@ -225,7 +244,7 @@ class Daemon:
             self._remember(self.state.aps[ap_id], now, False)  # still down, as far as known
             return
         ap_state = self.state.aps[ap_id]
-        target = target_for(self.config, ap_id, self.state)
+        target = target_for(self.config, ap_state.ap)
         async with self.semaphore:
             try:
                 sample = await asyncio.wait_for(
@@ -257,6 +276,50 @@ class Daemon:
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
             polling = self.config.model.polling
             self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
+
+    async def poll_controller(self, controller_id: str, first_run: float) -> None:
+        """The scheduled job for one controller: its per-AP table gives its APs' samples."""
+        try:
+            controller = self.config.inventory.controller(controller_id)
+        except StopIteration:
+            return
+        async with self.semaphore:
+            try:
+                sample = await asyncio.wait_for(
+                    poll_ap(self.client, target_for(self.config, controller), controller_id,
+                            self.config.profiles, controller.profile,
+                            self._controller_profiles.get(controller_id)),
+                    timeout=self.polls.interval,
+                )  # fmt: skip
+            except TimeoutError:
+                issue = PollIssue("timeout", "poll overran its interval")
+                sample = ApSample(controller_id, time.time(), False, issues=[issue])
+        self._account(sample)
+        if sample.reachable and sample.profile:
+            self._controller_profiles[controller_id] = sample.profile
+        self.state.record_controller(controller_id, sample)
+        self._record_managed(controller_id, sample)
+        self._last_poll_at = time.time()
+
+    def _record_managed(self, controller_id: str, sample: ApSample) -> None:
+        """Fold the controller's view of each AP it manages into state and history."""
+        outcome = managed_samples(sample, self.config.inventory.managed_by(controller_id))
+        for ap_id in outcome.unknown:
+            self.state.mark_unknown(ap_id, "controller")
+        for ap_sample in outcome.samples:
+            ap_state = self.state.aps.get(ap_sample.ap_id)
+            if ap_state is None:
+                continue
+            self._account_managed(ap_sample)
+            self.state.record(ap_sample)
+            self._remember(ap_state, ap_sample.timestamp, False)
+        if outcome.why_unknown:
+            log.info("controller %s: %s; its APs are unknown", controller_id, outcome.why_unknown)
+
+    def _account_managed(self, sample: ApSample) -> None:
+        """Poll errors of an AP read through its controller (e.g. not joined)."""
+        for issue in sample.issues:
+            self.self_metrics.poll_errors.labels(issue.reason).inc()
 
     def _quiet(self, job: JobFunc) -> JobFunc:
         """A job that ends quietly when shutdown cancels it mid-run (no scheduler traceback)."""
@@ -469,18 +532,21 @@ class Daemon:
         """Swap in a validated config: start added APs, stop removed ones, keep the rest."""
         old = self.config.model
         old_hotspots = {h.id: h for h in self.config.inventory.hotspots}
+        old_controllers = list(self.config.inventory.controllers)
         self.config = new
         self.renderer = self._new_renderer()
         self.state.down_after_failures = new.model.polling.down_after_failures
         self.state.max_gap_seconds = 2 * new.model.polling.interval_seconds
         added, removed, changed = self.state.apply_inventory(new.inventory)
         now = time.time()
-        for ap_id in removed:
-            self.polls.remove(ap_id)
         if new.model.polling.interval_seconds != old.polling.interval_seconds:
             self.polls.reschedule_all(new.model.polling.interval_seconds, now)
-        for ap_id in added | changed:
-            self.polls.add(ap_id, now)
+            self.controller_polls.reschedule_all(new.model.polling.interval_seconds, now)
+        self.polls.sync(polled_aps(new.inventory), added | changed, now)
+        changed_controllers = {c.id for c in new.inventory.controllers if c not in old_controllers}
+        for controller_id in changed_controllers:
+            self._controller_profiles.pop(controller_id, None)
+        self.controller_polls.sync(used_controllers(new.inventory), changed_controllers, now)
         if new.model.polling.concurrency != old.polling.concurrency:
             self.semaphore = asyncio.Semaphore(new.model.polling.concurrency)
         self.probes.reconfigure(new)

@@ -46,14 +46,10 @@ class Contact(_Strict):
     channels: list[str] | None = None  # channel names to use; None: every one that reaches
 
 
-class AccessPoint(_Strict):
-    """One SNMP-managed device serving a titik."""
+class _Addressed(_Strict):
+    """Something with an address: `host` and `port` come from it."""
 
-    id: str = Field(pattern=ID_PATTERN)
     address: str
-    credentials: str = Field(min_length=1)
-    profile: str = "auto"
-    uplink: str | None = None
 
     @field_validator("address")
     @classmethod
@@ -68,6 +64,49 @@ class AccessPoint(_Strict):
     @property
     def port(self) -> int:
         return parse_address(self.address)[1]
+
+
+class AccessPoint(_Addressed):
+    """One device serving a titik: polled over SNMP itself, or read through its controller.
+
+    An AP with `controller` is not polled: its controller's per-AP table gives its client
+    count, matched by `controller_ap` (the AP's name or MAC as the controller knows it;
+    default: the AP's id as its name). Its address is still where pings go.
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    credentials: str | None = Field(default=None, min_length=1)
+    profile: str = "auto"
+    uplink: str | None = None
+    controller: str | None = Field(default=None, pattern=ID_PATTERN)
+    controller_ap: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _polled_or_managed(self) -> AccessPoint:
+        if self.controller is None:
+            if self.credentials is None:
+                raise ValueError("credentials: required unless the AP is read via a controller")
+            if self.controller_ap is not None:
+                raise ValueError("controller_ap: only for an AP read via a controller")
+        return self
+
+    @property
+    def managed(self) -> bool:
+        """Read through a controller rather than polled."""
+        return self.controller is not None
+
+    @property
+    def name_on_controller(self) -> str:
+        """How the controller names this AP (its name or MAC)."""
+        return self.controller_ap or self.id
+
+
+class Controller(_Addressed):
+    """A wireless controller polled once for the client counts of the APs it manages."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    credentials: str = Field(min_length=1)
+    profile: str = "auto"
 
 
 def parse_address(text: str, default_port: int = DEFAULT_SNMP_PORT) -> tuple[str, int]:
@@ -168,9 +207,26 @@ class Hotspot(_Strict):
 
 
 class Inventory(_Strict):
-    """All titik wifimon watches."""
+    """All titik wifimon watches, and the controllers some of their APs are read through."""
 
     hotspots: list[Hotspot] = Field(default_factory=list)
+    controllers: list[Controller] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_controller_ids(self) -> Inventory:
+        ids = [c.id for c in self.controllers]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"controller id {twice[0]!r} appears twice")
+        return self
+
+    def controller(self, controller_id: str) -> Controller:
+        """The controller with this id (KeyError if none)."""
+        return next(c for c in self.controllers if c.id == controller_id)
+
+    def managed_by(self, controller_id: str) -> list[AccessPoint]:
+        """The APs read through this controller."""
+        return [ap for _, ap in self.access_points() if ap.controller == controller_id]
 
     def access_points(self) -> list[tuple[Hotspot, AccessPoint]]:
         """Every AP with its hotspot."""

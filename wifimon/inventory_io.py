@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from wifimon.errors import ConfigError
-from wifimon.inventory import Hotspot, Inventory
+from wifimon.inventory import Controller, Hotspot, Inventory
 from wifimon.yamlsource import format_path, load_yaml, validation_error
 
 HOTSPOT_COLUMNS = (
@@ -40,7 +40,15 @@ CONTACT_COLUMNS = (
     "contact_quiet_hours",
     "contact_channels",
 )
-AP_COLUMNS = ("ap_id", "ap_address", "snmp_credentials", "profile", "uplink")
+AP_COLUMNS = (
+    "ap_id",
+    "ap_address",
+    "snmp_credentials",
+    "profile",
+    "uplink",
+    "controller",
+    "controller_ap",
+)
 PROBE_COLUMNS = ("probe_ping", "probe_http_url", "probe_iperf3")
 CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS, *PROBE_COLUMNS)
 REQUIRED_COLUMNS = (*HOTSPOT_COLUMNS[:9], "ap_id", "ap_address", "snmp_credentials")
@@ -68,6 +76,7 @@ def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, Fi
     A hotspot or AP id used twice is an error.
     """
     hotspots: list[Hotspot] = []
+    controllers: dict[str, Controller] = {}
     seen_hotspots: dict[str, str] = {}
     seen_aps: dict[str, str] = {}
     locators: dict[str, FieldLocator] = {}
@@ -89,7 +98,11 @@ def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, Fi
                     )
                 seen_aps[ap.id] = ap_here
             hotspots.append(hotspot)
-    return Inventory(hotspots=hotspots), locators
+        for controller in inventory.controllers:
+            if controller.id in controllers:
+                raise ConfigError(f"{path}: controller id {controller.id!r} is defined twice")
+            controllers[controller.id] = controller
+    return Inventory(hotspots=hotspots, controllers=list(controllers.values())), locators
 
 
 def read_inventory(path: Path) -> tuple[Inventory, Locator]:
@@ -192,8 +205,11 @@ def _add_row(
     ap: dict[str, Any] = {
         "id": row.get("ap_id", ""),
         "address": row.get("ap_address", ""),
-        "credentials": row.get("snmp_credentials", ""),
+        "credentials": row.get("snmp_credentials") or None,
     }
+    for column in ("controller", "controller_ap"):
+        if row.get(column):
+            ap[column] = row[column]
     if row.get("profile"):
         ap["profile"] = row["profile"]
     if row.get("uplink"):
@@ -312,9 +328,11 @@ def to_csv(inventory: Inventory, delimiter: str = ",") -> str:
                 "contact_channels": " ".join(contact.channels or ()) if contact else "",
                 "ap_id": ap.id,
                 "ap_address": ap.address,
-                "snmp_credentials": ap.credentials,
+                "snmp_credentials": ap.credentials or "",
                 "profile": ap.profile,
                 "uplink": ap.uplink or "",
+                "controller": ap.controller or "",
+                "controller_ap": ap.controller_ap or "",
                 "probe_ping": hotspot.probe.ping or "",
                 "probe_http_url": hotspot.probe.http_url or "",
                 "probe_iperf3": hotspot.probe.iperf3 or "",

@@ -154,6 +154,21 @@ class StateCollector(Collector):
         yield from self._hotspot_families()
         yield from self._probe_families()
         yield from self._ap_families()
+        yield from self._controller_families()
+
+    def _controller_families(self) -> Iterator[Family]:
+        up = gauge("wifimon_controller_up", "1 when the controller answered SNMP.", ["controller"])
+        aps = gauge(
+            "wifimon_controller_aps",
+            "APs in the controller's per-AP client table; absent when it gave none.",
+            ["controller", "profile"],
+        )
+        for controller_id, cstate in sorted(self.state.controllers.items()):
+            if cstate.up is not None:
+                up.add_metric([controller_id], 1 if cstate.up else 0)
+            if cstate.up and cstate.aps_reported is not None:
+                aps.add_metric([controller_id, cstate.profile or ""], cstate.aps_reported)
+        yield from (up, aps)
 
     def _probe_families(self) -> Iterator[Family]:
         families = _ProbeFamilies()

@@ -80,6 +80,16 @@ class ApState:
 
 
 @dataclass(slots=True)
+class ControllerState:
+    """The last poll of one wireless controller."""
+
+    up: bool | None = None
+    profile: str | None = None
+    aps_reported: int | None = None  # rows of its per-AP table; None when unread
+    last_success: float | None = None
+
+
+@dataclass(slots=True)
 class HotspotState:
     """Probe results and capacity time of one titik (AP state lives in ApState)."""
 
@@ -226,6 +236,7 @@ class State:
         self.hotspots: dict[str, Hotspot] = {}
         self.hotspot_states: dict[str, HotspotState] = {}
         self.aps: dict[str, ApState] = {}
+        self.controllers: dict[str, ControllerState] = {}
         self._readers: weakref.WeakSet[Changes] = weakref.WeakSet()
         self.views = _KeptViews(self)  # hotspot id -> view, until its next change
         self._epoch = 0  # counts changes, so a view worked out during one is not kept
@@ -258,6 +269,9 @@ class State:
             hotspot_id, ap = new_aps[ap_id]
             self.aps[ap_id] = ApState(hotspot_id=hotspot_id, ap=ap)
         self.hotspots = {h.id: h for h in inventory.hotspots}
+        self.controllers = {
+            c.id: self.controllers.get(c.id) or ControllerState() for c in inventory.controllers
+        }
         self.hotspot_states = {
             h.id: self.hotspot_states.get(h.id) or HotspotState() for h in inventory.hotspots
         }
@@ -330,6 +344,30 @@ class State:
             state.detected_profile = sample.profile
         self._changed(state.hotspot_id, sample.ap_id, moved)
         self._track_capacity(state.hotspot_id, sample.timestamp)
+
+    def record_controller(self, controller_id: str, sample: ApSample) -> None:
+        """Keep what a controller poll said about the controller itself."""
+        state = self.controllers.get(controller_id)
+        if state is None:
+            return
+        state.up = sample.reachable
+        if sample.reachable:
+            state.profile = sample.profile
+            state.last_success = sample.timestamp
+            state.aps_reported = None if sample.managed_aps is None else len(sample.managed_aps)
+
+    def mark_unknown(self, ap_id: str, reason: str) -> None:
+        """Nothing can be said of this AP now (its controller did not tell): neither up nor
+        down, and its client count unknown."""
+        state = self.aps.get(ap_id)
+        if state is None:
+            return
+        state.errors_total[reason] += 1
+        moved = MOVED_ERRORS
+        if state.status != Status.UNKNOWN:
+            state.status = Status.UNKNOWN
+            moved |= MOVED_STATUS | MOVED_CLIENTS
+        self._changed(state.hotspot_id, ap_id, moved)
 
     def _changed(self, hotspot_id: str, ap_id: str | None, moved: int, view: bool = True) -> None:
         """After new data: drop the titik's kept view (if `view` reads it) and tell every

@@ -64,6 +64,7 @@ class FakeSnmpClient:
     async def walk_many(
         self, target: SnmpTarget, roots: Sequence[str], max_rows: int = DEFAULT_MAX_ROWS
     ) -> dict[str, list[VarBind]]:
+        self.calls.append(("walk_many", tuple(roots)))
         return {root: await self.bulk_walk(target, root, max_rows) for root in roots}
 
     async def close(self) -> None:
