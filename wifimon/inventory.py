@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -47,11 +47,13 @@ class Contact(_Strict):
 
 
 class _Addressed(_Strict):
-    """Something with an address: `host` and `port` come from it."""
+    """Something with an `address` field (declared by each subclass, in its place):
+    `host` and `port` come from it."""
 
-    address: str
+    if TYPE_CHECKING:
+        address: str
 
-    @field_validator("address")
+    @field_validator("address", check_fields=False)
     @classmethod
     def _valid_address(cls, value: str) -> str:
         parse_address(value)
@@ -75,6 +77,7 @@ class AccessPoint(_Addressed):
     """
 
     id: str = Field(pattern=ID_PATTERN)
+    address: str
     credentials: str | None = Field(default=None, min_length=1)
     profile: str = "auto"
     uplink: str | None = None
@@ -105,6 +108,7 @@ class Controller(_Addressed):
     """A wireless controller polled once for the client counts of the APs it manages."""
 
     id: str = Field(pattern=ID_PATTERN)
+    address: str
     credentials: str = Field(min_length=1)
     profile: str = "auto"
 
