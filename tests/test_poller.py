@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import RECORDINGS, RunningAgent
+from tests.conftest import FIXTURES, RECORDINGS, RunningAgent
 from wifimon.poller import poll_ap
 from wifimon.snmp.fake import FakeSnmpClient
 from wifimon.snmp.profiles import load_profiles
@@ -54,6 +54,24 @@ async def test_unknown_profile_name_falls_to_generic_detection() -> None:
     sample = await poll_ap(client, TARGET, "ap1", PROFILES, "auto")
     assert sample.profile == "tplink-eap"
     assert sample.clients.total is None
+
+
+async def test_a_table_that_stalls_mid_walk_gives_unknown_not_a_partial_sum(
+    slow_agent: RunningAgent,
+) -> None:
+    """The first row answers, the second never does in time (SNMPv1: one row a request)."""
+    await slow_agent.settle("stall-mid-table")
+    profiles = load_profiles([FIXTURES / "profiles"])
+    client = PysnmpClient()
+    try:
+        target = slow_agent.target("stall-mid-table", version="1", timeout=1.0, retries=1)
+        sample = await poll_ap(client, target, "wlc", profiles, "test-wlc")
+    finally:
+        await client.close()
+    assert sample.reachable and sample.sys_name == "stall-mid-table"
+    assert "timeout" in [i.reason for i in sample.issues]
+    assert sample.clients.total is None  # not 5, the rows that came before the stall
+    assert sample.managed_aps is None
 
 
 async def test_real_agent_slow_table_times_out_but_scalars_are_kept(

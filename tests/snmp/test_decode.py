@@ -106,7 +106,8 @@ def test_string_index(index, expected) -> None:
 
 
 def test_duplicate_radio_labels_are_made_unique() -> None:
-    profile = PROFILES.get("ruckus")
+    profile = PROFILES.get("ruckus-zonedirector")
+    total = {"1.3.6.1.4.1.25053.1.2.1.1.1.15.2.0": SnmpValue("gauge32", 7)}
     base = "1.3.6.1.4.1.25053.1.2.2.1.1.1.1.1"
     records = [
         (f"{base}.1.1", SnmpValue("octets", b"guest")),
@@ -114,6 +115,6 @@ def test_duplicate_radio_labels_are_made_unique() -> None:
         (f"{base}.12.1", SnmpValue("gauge32", 2)),
         (f"{base}.12.2", SnmpValue("gauge32", 3)),
     ]
-    reading = decode.clients(profile, {}, _walks(records, profile), {})
-    assert reading.total == 5
+    reading = decode.clients(profile, total, _walks(records, profile), {})
+    assert reading.total == 7  # the controller's own total, not the WLAN sum
     assert [r.label for r in reading.by_radio] == ["guest#1", "guest#2"]
