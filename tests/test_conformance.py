@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import RunningAgent
+from tests.conftest import SHARED_DEVICES, RunningAgent
 from wifimon.poller import poll_ap
 from wifimon.snmp.profiles import load_profiles
 from wifimon.snmp.pysnmp_client import PysnmpClient
@@ -15,17 +15,32 @@ from wifimon.snmp.pysnmp_client import PysnmpClient
 PROFILES = load_profiles()
 
 # recording: (profile auto-detected, clients_total, uptime known, min interfaces, radios)
+# The last six are the LibreNMS test-data recordings: their client counts as that README
+# gives them (a controller or vendor whose count LibreNMS reads as one figure).
 EXPECTED = {
     "routeros": ("mikrotik", 11, True, 12, {"wlan1": 7, "wlan4": 4}),
     "unifi": ("unifi", 4, True, 0, None),
     "airos": ("airos", 22, True, 0, None),
-    "ruckuswireless": ("ruckus", 11, True, 0, None),
+    "ruckuswireless": ("ruckus-zonedirector", 11, True, 0, None),
     "aruba-instant": ("aruba-instant", 0, True, 1, None),
     "ciscoair": ("cisco-aironet", 0, True, 1, None),
     "tplink_eap": ("tplink-eap", 9, False, 0, None),
     "openwrt": ("openwrt", 3, True, 1, {"wlan0": 2, "wlan1": 1}),
     "epmp": ("cambium-epmp", 1, True, 2, None),
+    "fortigate_60f": ("fortigate", 0, True, 1, None),
+    "pmp": ("cambium-pmp", 34, True, 1, None),
+    "arubaos_vmc": ("aruba-controller", 0, True, 1, None),
+    "hiveos-wireless_650ax": ("hiveos", 0, True, 1, None),
+    "fortiap_fap231g": ("fortiap", 0, False, 0, None),
+    "albentiaaos_axs-bs-452-n": ("albentia", 6, False, 0, None),
 }
+
+
+def test_every_shared_recording_is_checked() -> None:
+    """A recording added to ../shared/devices without an expectation here fails."""
+    if not SHARED_DEVICES.is_dir():
+        pytest.skip(f"{SHARED_DEVICES} not present: real-device recordings come from shared/")
+    assert {p.stem for p in SHARED_DEVICES.glob("*.snmprec")} == set(EXPECTED)
 
 
 @pytest.fixture
@@ -42,7 +57,8 @@ async def test_device_recording(shared_agent: RunningAgent, client, recording: s
         client, shared_agent.target(recording, timeout=2.0, retries=1), recording, PROFILES, "auto"
     )
     assert sample.reachable
-    assert sample.profile == profile
+    assert sample.detection is not None
+    assert sample.profile == profile, sample.detection.reason
     assert sample.clients.total == clients
     assert (sample.uptime_seconds is not None) == has_uptime
     assert len(sample.interfaces) >= min_ifaces

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import RECORDINGS
 from wifimon.snmp import decode, snmprec
-from wifimon.snmp.profiles import load_profiles
+from wifimon.snmp.profiles import ManagedAps, Profile, load_profile, load_profiles
 from wifimon.snmp.types import SnmpValue, in_subtree
 
 PROFILES = load_profiles()
@@ -118,3 +118,72 @@ def test_duplicate_radio_labels_are_made_unique() -> None:
     reading = decode.clients(profile, total, _walks(records, profile), {})
     assert reading.total == 7  # the controller's own total, not the WLAN sum
     assert [r.label for r in reading.by_radio] == ["guest#1", "guest#2"]
+
+
+STATIONS = "1.3.6.1.4.1.99.1.1.2"  # one row per client: index = client MAC
+STATION_SSID = "1.3.6.1.4.1.99.1.1.3"
+RADIOS = "1.3.6.1.4.1.99.1.2.1"
+
+
+def _station_profile(extra: str) -> Profile:
+    return load_profile(
+        f"name: t\nvendor: v\nclients:\n  - {{rows: {STATIONS}, kind: ssid{extra}}}", "t.yaml"
+    )
+
+
+def _stations(ssids: list[str]) -> list[tuple[str, SnmpValue]]:
+    records = []
+    for n, ssid in enumerate(ssids, 1):
+        mac = f"0.26.30.0.0.{n}"
+        records.append((f"{STATIONS}.{mac}", SnmpValue("integer", 1)))
+        records.append((f"{STATION_SSID}.{mac}", SnmpValue("octets", ssid.encode())))
+    return records
+
+
+def test_counted_rows_give_a_total_not_an_entry_per_client() -> None:
+    profile = _station_profile("")
+    reading = decode.clients(profile, {}, _walks(_stations(["A", "B", "A"]), profile), {})
+    assert (reading.total, reading.by_radio) == (3, ())
+
+
+def test_counted_rows_grouped_by_a_text_column() -> None:
+    profile = _station_profile(f", group_by_column: {STATION_SSID}")
+    records = _stations(["JakWifi", "Guest", "JakWifi", ""])
+    reading = decode.clients(profile, {}, _walks(records, profile), {})
+    got = {r.label: r.clients for r in reading.by_radio}
+    assert reading.total == 4
+    assert got == {"JakWifi": 2, "Guest": 1, "0.26.30.0.0.4": 1}  # no SSID: its own row
+
+
+def test_an_empty_table_is_zero_only_with_its_witness() -> None:
+    profile = _station_profile(f", zero_when_present: {RADIOS}")
+    radios = [(f"{RADIOS}.1", SnmpValue("octets", b"wifi0"))]
+    assert decode.clients(profile, {}, _walks(radios, profile), {}).total == 0
+    assert decode.clients(profile, {}, _walks([], profile), {}).total is None
+
+
+def test_controller_table_sums_per_ap_and_reads_name_and_mac() -> None:
+    spec = ManagedAps(clients=STATIONS, key_arcs=6, name=STATION_SSID, mac="index")
+    records = [
+        (f"{STATIONS}.0.26.30.0.0.1.0", SnmpValue("counter32", 5)),
+        (f"{STATIONS}.0.26.30.0.0.1.1", SnmpValue("counter32", 7)),
+        (f"{STATION_SSID}.0.26.30.0.0.1", SnmpValue("octets", b"AP-Galur-01")),
+    ]
+    walks = {root: [(o, v) for o, v in records if in_subtree(o, root)] for root in spec.roots()}
+    (ap,) = decode.managed_aps(spec, walks) or ()
+    assert (ap.name, ap.mac, ap.clients) == ("AP-Galur-01", "00:1a:1e:00:00:01", 12)
+    assert decode.managed_aps(spec, {}) is None
+
+
+@pytest.mark.parametrize(
+    "text, mac",
+    [
+        ("00:1A:1E:00:00:01", "00:1a:1e:00:00:01"),
+        ("00-1a-1e-00-00-01", "00:1a:1e:00:00:01"),
+        ("001a.1e00.0001", "00:1a:1e:00:00:01"),
+        ("AP-Galur-01", None),
+        ("00:1a:1e:00:00", None),
+    ],
+)
+def test_mac_spellings(text: str, mac: str | None) -> None:
+    assert decode.normalise_mac(text) == mac

@@ -1,7 +1,7 @@
 """Multi-column walks: interleaved answers, truncation, uneven columns, loops."""
 
 from wifimon.snmp.types import SnmpValue
-from wifimon.snmp.walk import ColumnWalk
+from wifimon.snmp.walk import MAX_COLUMNS_PER_REQUEST, ColumnWalk
 
 A, B = "1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.8"
 
@@ -57,3 +57,16 @@ def test_an_empty_answer_ends_the_walk() -> None:
     walk = ColumnWalk([A, B])
     walk.feed([])
     assert walk.finished and walk.rows == {A: [], B: []}
+
+
+def test_many_columns_are_asked_a_bounded_number_at_a_time() -> None:
+    roots = [f"1.3.6.1.4.1.99.{n}" for n in range(1, 31)]
+    walk = ColumnWalk(roots)
+    first = walk.next_request()
+    assert first == roots[:MAX_COLUMNS_PER_REQUEST]
+    walk.feed([(f"{root}.1", v(1)) for root in first])
+    walk.feed([("1.3.6.1.4.1.100", v(0)) for _ in walk.next_request()])  # all end
+    assert walk.next_request() == roots[MAX_COLUMNS_PER_REQUEST:]
+    walk.feed([(f"{root}.1", v(2)) for root in walk.next_request()])
+    walk.feed([("1.3.6.1.4.1.100", v(0)) for _ in walk.next_request()])
+    assert walk.finished and all(len(walk.rows[root]) == 1 for root in roots)

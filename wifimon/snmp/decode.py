@@ -235,6 +235,8 @@ def _read_source(
     groups = _group_rows(source, rows, walks)
     if not groups:
         return None, []
+    if set(groups) == {TOTAL_ONLY}:
+        return groups[TOTAL_ONLY][1], []
     labelled = [
         RadioClients(_label(source, key, name, walks, if_names), source.kind, count)
         for key, (name, count) in sorted(groups.items())
@@ -264,11 +266,20 @@ def _unique_labels(items: list[RadioClients]) -> list[RadioClients]:
     return result
 
 
+TOTAL_ONLY: tuple[int, ...] = ()  # the one group of counted rows that have no grouping
+
+
 def _group_rows(
     source: ValueSource, rows: Mapping[tuple[int, ...], SnmpValue], walks: Walks
 ) -> dict[tuple[int, ...], tuple[str | None, int]]:
-    """Rows reduced to groups: summed values (column) or counted rows (rows)."""
+    """Rows reduced to groups: summed values (column) or counted rows (rows).
+
+    A column keeps a group per row unless grouped; counted rows (one per client) form a
+    single total unless grouped, never a breakdown entry per client.
+    """
     pattern = re.compile(source.name_match) if source.name_match else None
+    by_text = _texts(walks, source.group_by_column) if source.group_by_column else None
+    first_of_text: dict[str, tuple[int, ...]] = {}
     groups: dict[tuple[int, ...], tuple[str | None, int]] = {}
     counts: dict[tuple[int, ...], int] = defaultdict(int)
     for index, value in rows.items():
@@ -278,13 +289,25 @@ def _group_rows(
             if match is None:
                 continue
             name = match.group(1) if match.groups() else name
-        key = index
-        if source.group_by_index is not None:
+        if by_text is not None and index in by_text:
+            name = by_text[index]
+            key = first_of_text.setdefault(name, index)
+        elif by_text is not None:
+            key = index  # no text to group by (an empty SSID): a group of its own
+        elif source.group_by_index is not None:
             key = (index[source.group_by_index],)
+        else:
+            key = TOTAL_ONLY if source.rows else index
         amount = as_number(value) if source.column else 1
         counts[key] += amount
         groups[key] = (name, counts[key])
     return groups
+
+
+def _texts(walks: Walks, root: str) -> dict[tuple[int, ...], str]:
+    """A text column by row index (e.g. each client's SSID)."""
+    found = {index: as_text(value) for index, value in column(walks.get(root, ()), root).items()}
+    return {index: text for index, text in found.items() if text}
 
 
 def _label(
@@ -295,7 +318,7 @@ def _label(
     if_names: Mapping[int, str],
 ) -> str:
     """Human label of a breakdown row."""
-    if source.label == "name" and name:
+    if (source.label == "name" or source.group_by_column) and name:
         return name
     if source.label == "ifname" and len(key) == 1 and key[0] in if_names:
         return if_names[key[0]]
@@ -416,6 +439,8 @@ def walk_roots(profile: Profile) -> list[str]:
             roots.append(source.label_column)
         if source.zero_when_present:
             roots.append(source.zero_when_present)
+        if source.group_by_column:
+            roots.append(source.group_by_column)
     if profile.managed_aps is not None:
         roots.extend(profile.managed_aps.roots())
     return list(dict.fromkeys(roots))

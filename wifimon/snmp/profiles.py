@@ -79,13 +79,16 @@ class ValueSource(_Strict):
     """One place a number lives: a scalar, a column to sum, or table rows to count.
 
     Tables may be keyed by a string encoded in the index (NET-SNMP-EXTEND), filtered by
-    `name_match`, and labelled from the index, an interface name, or another column.
+    `name_match`, grouped by an index part or by another column's text (the SSID of each
+    client row), and labelled from the index, an interface name, or another column.
+    Counted rows without a grouping give a total only.
     """
 
     scalar: str | None = Field(default=None, pattern=OID_PATTERN)
     column: str | None = Field(default=None, pattern=OID_PATTERN)
     rows: str | None = Field(default=None, pattern=OID_PATTERN)
     group_by_index: int | None = None
+    group_by_column: str | None = Field(default=None, pattern=OID_PATTERN)  # e.g. client SSID
     index_is_string: bool = False
     name_match: str | None = None
     label: Literal["index", "ifname", "column", "name"] = "index"
@@ -104,6 +107,10 @@ class ValueSource(_Strict):
             raise ValueError("label: column needs label_column")
         if self.name_match is not None:
             re.compile(self.name_match)
+        if self.group_by_index is not None and self.group_by_column:
+            raise ValueError("give at most one of group_by_index, group_by_column")
+        if self.group_by_column and not self.table:
+            raise ValueError("group_by_column belongs to a table source (column or rows)")
         if self.zero_when_present and not self.table:
             raise ValueError("zero_when_present belongs to a table source (column or rows)")
         return self

@@ -13,6 +13,8 @@ from wifimon.snmp.types import VarBind, in_subtree
 DEFAULT_MAX_ROWS = 10_000
 # Varbinds asked for per GETBULK across all columns: keeps answers near one UDP datagram.
 DEFAULT_VARBINDS_PER_REQUEST = 60
+# Columns asked for in one request: agents drop requests with many more varbinds.
+MAX_COLUMNS_PER_REQUEST = 24
 
 
 class ColumnWalk:
@@ -31,8 +33,9 @@ class ColumnWalk:
         return all(self._done.values())
 
     def pending(self) -> list[str]:
-        """Columns still being walked, in a stable order."""
-        return [root for root in self.roots if not self._done[root]]
+        """Columns still being walked and asked next, in a stable order (at most
+        MAX_COLUMNS_PER_REQUEST: the rest wait for those to finish)."""
+        return [root for root in self.roots if not self._done[root]][:MAX_COLUMNS_PER_REQUEST]
 
     def next_request(self) -> list[str]:
         """The OIDs to ask next: one cursor per unfinished column."""
