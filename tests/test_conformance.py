@@ -5,6 +5,8 @@ Expected figures are the ones listed in that folder's README.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import SHARED_DEVICES, RunningAgent
@@ -98,3 +100,25 @@ async def test_cisco_hex_sysdescr_is_readable(shared_agent: RunningAgent, client
     )
     assert sample.sys_descr is not None and sample.sys_descr.startswith("Cisco IOS Software")
     assert "\r" not in sample.sys_descr and "\n" not in sample.sys_descr
+
+
+@pytest.mark.parametrize("recording", sorted(EXPECTED))
+def test_poll_json_shows_the_profile_and_why(
+    shared_agent: RunningAgent,
+    recording: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from wifimon.cli import main
+
+    monkeypatch.setenv("WIFIMON_TEST_COMMUNITY", recording)
+    argv = ["poll", "127.0.0.1", "--port", str(shared_agent.port), "--community-env",
+            "WIFIMON_TEST_COMMUNITY", "--timeout", "2", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    shown = json.loads(out)
+    profile, clients = EXPECTED[recording][:2]
+    assert (shown["profile"], shown["clients_total"]) == (profile, clients)
+    assert shown["detection"]["profile"] == profile
+    assert shown["detection"]["reason"].split(":")[0] in ("sysObjectID", "sysDescr", "probe")
+    assert recording not in err  # the community is never printed

@@ -277,7 +277,7 @@ def cmd_profiles_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
     else:
-        sys.stdout.write(as_markdown(rows) if args.format == "markdown" else as_text(rows))
+        sys.stdout.write(as_markdown(profiles) if args.format == "markdown" else as_text(rows))
     return 0
 
 

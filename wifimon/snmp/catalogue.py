@@ -77,11 +77,32 @@ def as_text(rows: list[CatalogueRow]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def as_markdown(rows: list[CatalogueRow]) -> str:
-    """The README table."""
-    head = "| profile | vendor | models | detected by | client count from | per AP | unknown |"
-    lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        cells = [f"`{r.name}`", r.vendor, r.family, r.detect, r.count_from, r.per_ap, r.unknown]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") or "-" for c in cells) + " |")
+MARKDOWN_SOURCES = 3  # OIDs listed per profile in the README table; `profiles list` has all
+
+
+def as_markdown(profiles: ProfileSet) -> str:
+    """The README table: vendor and models, what counts (objects and OIDs), what is unknown."""
+    head = "| profile | vendor: models | client count from | per AP | unknown |"
+    lines = [head, "| --- | --- | --- | --- | --- |"]
+    for row in catalogue(profiles):
+        profile = profiles.get(row.name)
+        oids = [_source(s) for s in profile.clients]
+        if len(oids) > MARKDOWN_SOURCES:
+            oids = [*oids[:MARKDOWN_SOURCES], f"+{len(oids) - MARKDOWN_SOURCES} more"]
+        counts = profile.description
+        if oids:
+            counts += " (`" + "`; `".join(oids) + "`)"
+        cells = [
+            f"`{row.name}`",
+            f"{row.vendor}: {row.family or '-'}",
+            counts,
+            row.per_ap,
+            row.unknown,
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """One Markdown table cell: pipes escaped, newlines folded, '-' when empty."""
+    return " ".join(text.replace("|", "\\|").split()) or "-"
