@@ -244,30 +244,7 @@ class Daemon:
             self._remember(self.state.aps[ap_id], now, False)  # still down, as far as known
             return
         ap_state = self.state.aps[ap_id]
-        target = target_for(self.config, ap_state.ap)
-        async with self.semaphore:
-            try:
-                sample = await asyncio.wait_for(
-                    poll_ap(
-                        self.client,
-                        target,
-                        ap_id,
-                        self.config.profiles,
-                        ap_state.ap.profile,
-                        ap_state.detected_profile,
-                        ap_state.ap.uplink,
-                    ),
-                    timeout=interval,
-                )
-            except TimeoutError:
-                log.warning("poll overran its interval ap=%s", ap_id)
-                sample = ApSample(
-                    ap_id=ap_id,
-                    timestamp=now,
-                    reachable=False,
-                    duration_seconds=interval,
-                    issues=[PollIssue("timeout", "poll overran its interval")],
-                )
+        sample = await self._poll_device(ap_state.ap, ap_state.detected_profile, ap_state.ap.uplink)
         self._account(sample)
         reboots = ap_state.reboots_total
         self.state.record(sample)
@@ -277,23 +254,31 @@ class Daemon:
             polling = self.config.model.polling
             self.state.back_off(ap_id, interval, polling.backoff_max_seconds, time.time())
 
-    async def poll_controller(self, controller_id: str, first_run: float) -> None:
-        """The scheduled job for one controller: its per-AP table gives its APs' samples."""
-        try:
-            controller = self.config.inventory.controller(controller_id)
-        except StopIteration:
-            return
+    async def _poll_device(
+        self, device: AccessPoint | Controller, known_profile: str | None, uplink: str | None
+    ) -> ApSample:
+        """One poll of an AP or a controller under the global limit, within one interval."""
+        interval = self.polls.interval
+        started = time.time()
         async with self.semaphore:
             try:
-                sample = await asyncio.wait_for(
-                    poll_ap(self.client, target_for(self.config, controller), controller_id,
-                            self.config.profiles, controller.profile,
-                            self._controller_profiles.get(controller_id)),
-                    timeout=self.polls.interval,
+                return await asyncio.wait_for(
+                    poll_ap(self.client, target_for(self.config, device), device.id,
+                            self.config.profiles, device.profile, known_profile, uplink),
+                    timeout=interval,
                 )  # fmt: skip
             except TimeoutError:
+                log.warning("poll overran its interval device=%s", device.id)
                 issue = PollIssue("timeout", "poll overran its interval")
-                sample = ApSample(controller_id, time.time(), False, issues=[issue])
+                return ApSample(device.id, started, False, interval, issues=[issue])
+
+    async def poll_controller(self, controller_id: str, first_run: float) -> None:
+        """The scheduled job for one controller: its per-AP table gives its APs' samples."""
+        controller = self.config.inventory.controller(controller_id)
+        if controller is None:
+            return
+        known = self._controller_profiles.get(controller_id)
+        sample = await self._poll_device(controller, known, None)
         self._account(sample)
         if sample.reachable and sample.profile:
             self._controller_profiles[controller_id] = sample.profile
@@ -310,16 +295,11 @@ class Daemon:
             ap_state = self.state.aps.get(ap_sample.ap_id)
             if ap_state is None:
                 continue
-            self._account_managed(ap_sample)
+            self._count_issues(ap_sample)
             self.state.record(ap_sample)
             self._remember(ap_state, ap_sample.timestamp, False)
         if outcome.why_unknown:
             log.info("controller %s: %s; its APs are unknown", controller_id, outcome.why_unknown)
-
-    def _account_managed(self, sample: ApSample) -> None:
-        """Poll errors of an AP read through its controller (e.g. not joined)."""
-        for issue in sample.issues:
-            self.self_metrics.poll_errors.labels(issue.reason).inc()
 
     def _quiet(self, job: JobFunc) -> JobFunc:
         """A job that ends quietly when shutdown cancels it mid-run (no scheduler traceback)."""
@@ -506,6 +486,10 @@ class Daemon:
         result = "failed" if not sample.reachable else ("partial" if sample.issues else "success")
         self.self_metrics.polls.labels(result).inc()
         self.self_metrics.poll_duration.labels(result).observe(sample.duration_seconds)
+        self._count_issues(sample)
+
+    def _count_issues(self, sample: ApSample) -> None:
+        """Poll problems by reason, of a poll or of an AP read through its controller."""
         for issue in sample.issues:
             self.self_metrics.poll_errors.labels(issue.reason).inc()
             log.debug(

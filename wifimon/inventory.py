@@ -224,9 +224,9 @@ class Inventory(_Strict):
             raise ValueError(f"controller id {twice[0]!r} appears twice")
         return self
 
-    def controller(self, controller_id: str) -> Controller:
-        """The controller with this id (KeyError if none)."""
-        return next(c for c in self.controllers if c.id == controller_id)
+    def controller(self, controller_id: str) -> Controller | None:
+        """The controller with this id, None when there is none (removed by a reload)."""
+        return next((c for c in self.controllers if c.id == controller_id), None)
 
     def managed_by(self, controller_id: str) -> list[AccessPoint]:
         """The APs read through this controller."""

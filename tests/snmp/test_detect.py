@@ -11,6 +11,14 @@ from wifimon.snmp.types import SnmpTarget, SnmpValue
 
 TARGET = SnmpTarget("192.0.2.1")
 LINUX = "1.3.6.1.4.1.8072.3.2.10"
+UNIFI_TABLE = "1.3.6.1.4.1.41112.1.6"
+EXTEND_TABLE = "1.3.6.1.4.1.8072.1.3.2"
+# Two profiles that share the Net-SNMP Linux sysObjectID: a probe tells them apart.
+UNIFI = f"name: unifi\nvendor: v\ndetect: {{sys_object_id: ['{LINUX}'], probe: ['{UNIFI_TABLE}']}}"
+OPENWRT = (
+    "name: openwrt\nvendor: v\n"
+    f"detect: {{sys_object_id: ['1.3.6.1.4.1.8072.3.2'], probe: ['{EXTEND_TABLE}']}}"
+)
 
 
 def profiles(*docs: str) -> ProfileSet:
@@ -70,10 +78,8 @@ def test_priority_then_name_break_remaining_ties() -> None:
 
 def test_probes_are_asked_only_above_the_first_certain_candidate() -> None:
     ps = profiles(
-        "name: unifi\nvendor: v\ndetect: {sys_object_id: ['"
-        + LINUX
-        + "'], probe: ['1.3.6.1.4.1.41112.1.6']}",
-        "name: openwrt\nvendor: v\ndetect: {sys_object_id: ['1.3.6.1.4.1.8072.3.2'], probe: ['1.3.6.1.4.1.8072.1.3.2']}",  # noqa: E501
+        UNIFI,
+        OPENWRT,
         "name: linux\nvendor: v\ndetect: {sys_object_id: ['1.3.6.1.4.1.8072.3.2']}",
         "name: dot11\nvendor: v\ndetect: {probe: ['1.2.840.10036.1.1']}",
     )
@@ -84,10 +90,8 @@ def test_probes_are_asked_only_above_the_first_certain_candidate() -> None:
 
 def test_choose_takes_the_best_candidate_whose_probes_answered() -> None:
     ps = profiles(
-        "name: unifi\nvendor: v\ndetect: {sys_object_id: ['"
-        + LINUX
-        + "'], probe: ['1.3.6.1.4.1.41112.1.6']}",
-        "name: openwrt\nvendor: v\ndetect: {sys_object_id: ['1.3.6.1.4.1.8072.3.2'], probe: ['1.3.6.1.4.1.8072.1.3.2']}",  # noqa: E501
+        UNIFI,
+        OPENWRT,
     )
     order = detect.candidates(ps, "Linux", LINUX)
     both = detect.choose(order, {"1.3.6.1.4.1.41112.1.6", "1.3.6.1.4.1.8072.1.3.2"}, ps)
@@ -102,10 +106,8 @@ def test_choose_takes_the_best_candidate_whose_probes_answered() -> None:
 
 async def test_detection_is_one_probe_request_for_the_leading_candidates() -> None:
     ps = profiles(
-        "name: unifi\nvendor: v\ndetect: {sys_object_id: ['"
-        + LINUX
-        + "'], probe: ['1.3.6.1.4.1.41112.1.6']}",
-        "name: openwrt\nvendor: v\ndetect: {sys_object_id: ['1.3.6.1.4.1.8072.3.2'], probe: ['1.3.6.1.4.1.8072.1.3.2']}",  # noqa: E501
+        UNIFI,
+        OPENWRT,
     )
     client = FakeSnmpClient(
         records=[("1.3.6.1.4.1.8072.1.3.2.3.1.1.4.1.2.3", SnmpValue("octets", b"3"))]
