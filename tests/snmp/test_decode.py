@@ -163,7 +163,7 @@ def test_an_empty_table_is_zero_only_with_its_witness() -> None:
 
 
 def test_controller_table_sums_per_ap_and_reads_name_and_mac() -> None:
-    spec = ManagedAps(clients=STATIONS, key_arcs=6, name=STATION_SSID, mac="index")
+    spec = ManagedAps(clients=STATIONS, key_arcs=6, name=STATION_SSID, mac="key")
     records = [
         (f"{STATIONS}.0.26.30.0.0.1.0", SnmpValue("counter32", 5)),
         (f"{STATIONS}.0.26.30.0.0.1.1", SnmpValue("counter32", 7)),
@@ -187,3 +187,21 @@ def test_controller_table_sums_per_ap_and_reads_name_and_mac() -> None:
 )
 def test_mac_spellings(text: str, mac: str | None) -> None:
     assert decode.normalise_mac(text) == mac
+
+
+def test_controller_table_keyed_by_a_column_of_ap_names() -> None:
+    """Rows under a running index name their AP in a column: summed per AP name."""
+    counts, names = "1.3.6.1.4.1.99.3.1.70", "1.3.6.1.4.1.99.3.1.4"
+    spec = ManagedAps(clients=counts, key_column=names, name="key")
+    records = [
+        (f"{counts}.1", SnmpValue("counter64", 3)),
+        (f"{counts}.2", SnmpValue("counter64", 1)),
+        (f"{counts}.5", SnmpValue("counter64", 12)),
+        (f"{counts}.9", SnmpValue("counter64", 4)),  # no name: counted for no AP
+        (f"{names}.1", SnmpValue("octets", b"AP-Priok-Dermaga")),
+        (f"{names}.2", SnmpValue("octets", b"AP-Priok-Dermaga")),
+        (f"{names}.5", SnmpValue("octets", b"AP-Priok-Terminal")),
+    ]
+    walks = {root: [(o, v) for o, v in records if in_subtree(o, root)] for root in spec.roots()}
+    got = {ap.name: ap.clients for ap in decode.managed_aps(spec, walks) or ()}
+    assert got == {"AP-Priok-Dermaga": 4, "AP-Priok-Terminal": 12}

@@ -380,21 +380,46 @@ def managed_aps(spec: ManagedAps, walks: Walks) -> tuple[ManagedApClients, ...] 
     rows = column(walks.get(spec.clients, ()), spec.clients)
     if not rows:
         return None
+    keys = column(walks.get(spec.key_column, ()), spec.key_column) if spec.key_column else {}
     counts: dict[tuple[int, ...], int] = defaultdict(int)
     for index, value in rows.items():
-        key = index[: spec.key_arcs] if spec.key_arcs else index
-        counts[key] += 1 if spec.count == "rows" else as_number(value)
-    names = column(walks.get(spec.name, ()), spec.name) if spec.name else {}
-    macs = column(walks.get(spec.mac, ()), spec.mac) if spec.mac and spec.mac != "index" else {}
+        key = _ap_key(spec, index, keys)
+        if key is not None:
+            counts[key] += 1 if spec.count == "rows" else as_number(value)
+    names, macs = _table(walks, spec.name), _table(walks, spec.mac)
     return tuple(
         ManagedApClients(
             key=".".join(map(str, key)),
-            name=as_text(names.get(key)),
-            mac=_index_mac(key) if spec.mac == "index" else as_mac(macs.get(key)),
+            name=_key_text(key) if spec.name == "key" else as_text(names.get(key)),
+            mac=_index_mac(key) if spec.mac == "key" else as_mac(macs.get(key)),
             clients=count,
         )
         for key, count in sorted(counts.items())
     )
+
+
+def _ap_key(
+    spec: ManagedAps, index: tuple[int, ...], keys: Mapping[tuple[int, ...], SnmpValue]
+) -> tuple[int, ...] | None:
+    """The AP a row belongs to, as index arcs (a key column's text or octets as bytes)."""
+    if spec.key_column is None:
+        return index[: spec.key_arcs] if spec.key_arcs else index
+    value = keys.get(index)
+    if value is None or value.is_exception:
+        return None  # a row whose AP is not said: counted for no AP
+    if isinstance(value.value, bytes):
+        return tuple(value.value) or None
+    return (value.value,) if isinstance(value.value, int) else None
+
+
+def _key_text(key: tuple[int, ...]) -> str | None:
+    """An AP key that was a name: its text again."""
+    return bytes(key).decode("utf-8", errors="replace") if max(key) < 256 else None
+
+
+def _table(walks: Walks, root: str | None) -> dict[tuple[int, ...], SnmpValue]:
+    """A walked column by index; empty for none (or `key`, which is no column)."""
+    return column(walks.get(root, ()), root) if root and root != "key" else {}
 
 
 def _index_mac(key: tuple[int, ...]) -> str | None:

@@ -147,26 +147,31 @@ class Memory(_Strict):
 class ManagedAps(_Strict):
     """A controller's per-AP client counts, matched to the inventory's APs by name or MAC.
 
-    `clients` is a column summed (or its rows counted) per AP; the AP is the first
-    `key_arcs` arcs of the row index (all of it when unset). `name` and `mac` are columns
-    indexed by that AP key; `mac: index` means the key itself is the AP's MAC address.
+    `clients` is a column summed (or its rows counted) per AP. The AP of a row is the first
+    `key_arcs` arcs of its index (all of it when unset), or the value of `key_column` in that
+    row (an AP name or MAC kept in a column of a table with a running index). `name` and `mac`
+    are columns indexed by that AP key, or `key` when the key itself is the name or the MAC.
     """
 
     clients: str = Field(pattern=OID_PATTERN)
     count: Literal["sum", "rows"] = "sum"
     key_arcs: int | None = Field(default=None, ge=1)
-    name: str | None = Field(default=None, pattern=OID_PATTERN)
-    mac: str | None = Field(default=None, pattern=OID_PATTERN + "|^index$")
+    key_column: str | None = Field(default=None, pattern=OID_PATTERN)
+    name: str | None = Field(default=None, pattern=OID_PATTERN + "|^key$")
+    mac: str | None = Field(default=None, pattern=OID_PATTERN + "|^key$")
 
     @model_validator(mode="after")
     def _some_identity(self) -> ManagedAps:
         if self.name is None and self.mac is None:
             raise ValueError("give name or mac (or both) to match APs to the inventory")
+        if self.key_arcs is not None and self.key_column is not None:
+            raise ValueError("give at most one of key_arcs, key_column")
         return self
 
     def roots(self) -> list[str]:
         """The subtrees a poll walks for these counts."""
-        return [r for r in (self.clients, self.name, self.mac) if r and r != "index"]
+        found = (self.clients, self.key_column, self.name, self.mac)
+        return [r for r in found if r and r != "key"]
 
 
 class Profile(_Strict):
