@@ -96,9 +96,7 @@ def test_choose_takes_the_best_candidate_whose_probes_answered() -> None:
     order = detect.candidates(ps, "Linux", LINUX)
     both = detect.choose(order, {"1.3.6.1.4.1.41112.1.6", "1.3.6.1.4.1.8072.1.3.2"}, ps)
     assert both.profile == "unifi" and both.also_matched == ("openwrt",)
-    assert both.reason == (
-        f"sysObjectID: sysObjectID {LINUX} is under {LINUX}; probe 1.3.6.1.4.1.41112.1.6 answered"
-    )
+    assert both.reason == (f"sysObjectID: {LINUX} is listed; probe 1.3.6.1.4.1.41112.1.6 answered")
     only_extend = detect.choose(order, {"1.3.6.1.4.1.8072.1.3.2"}, ps)
     assert only_extend.profile == "openwrt"
     assert detect.choose(order, set(), ps).profile == GENERIC
@@ -151,3 +149,20 @@ def test_bad_detect_ways_are_refused_with_their_place(doc: str, message: str) ->
     with pytest.raises(ConfigError) as err:
         load_profile("name: p\nvendor: v\n" + doc, "p.yaml")
     assert str(err.value).startswith("p.yaml: " + message)
+
+
+def test_the_reason_names_the_stage_and_each_test_that_passed() -> None:
+    ps = profiles(
+        "name: wlc\nvendor: v\ndetect: [{sys_descr: ['^Cisco Controller$']}]",
+        "name: linux-ap\nvendor: v\ndetect: {sys_object_id: ['1.3.6.1.4.1.8072.3.2'], "
+        "sys_descr: ['U6']}",
+        f"name: any\nvendor: v\ndetect: {{probe: ['{UNIFI_TABLE}']}}",
+    )
+    by_descr = detect.choose(detect.candidates(ps, "Cisco Controller", None), set(), ps)
+    assert by_descr.reason == "sysDescr: matches '^Cisco Controller$'"
+    both = detect.choose(detect.candidates(ps, "Linux U6-Pro", LINUX), set(), ps)
+    assert (
+        both.reason == f"sysObjectID: {LINUX} is under 1.3.6.1.4.1.8072.3.2; sysDescr matches 'U6'"
+    )
+    by_probe = detect.choose(detect.candidates(ps, None, None), {UNIFI_TABLE}, ps)
+    assert by_probe.reason == f"probe: {UNIFI_TABLE} answered"

@@ -60,7 +60,8 @@ def _match_way(
         if prefix is None:
             return None
         prefix_arcs = prefix.count(".") + 1
-        because.append(f"sysObjectID {object_id} is under {prefix}")
+        where = "is listed" if prefix == object_id else f"is under {prefix}"
+        because.append(f"sysObjectID {object_id} {where}")
     if way.sys_descr:
         pattern = next((p for p in way.sys_descr if descr and re.search(p, descr)), None)
         if pattern is None:
@@ -97,6 +98,8 @@ def choose(ranked: list[Candidate], answered: set[str], profiles: ProfileSet) ->
     best = passed[0]
     because = [*best.because, *(f"probe {root} answered" for root in best.probes)]
     stage = STAGE_NAMES[best.way.stage]
+    # The first test is the stage's own: "sysObjectID: 1.3.6... is listed; probe ... answered"
+    because[0] = because[0].removeprefix(stage + " ")
     others = tuple(dict.fromkeys(c.profile.name for c in passed[1:] if c.profile != best.profile))
     return Detection(best.profile.name, f"{stage}: " + "; ".join(because), others)
 
