@@ -17,6 +17,9 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # Reports as auditors see them: pdftotext/pdftoppm for the PDF, headless Chromium for the HTML.
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Hotspot sessions: radclient sends real RADIUS accounting; a real PostgreSQL holds radacct.
+command -v radclient >/dev/null 2>&1 || missing+=(freeradius-utils)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 if ((${#missing[@]})) && [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -74,6 +74,30 @@ async def test_a_table_that_stalls_mid_walk_gives_unknown_not_a_partial_sum(
     assert sample.managed_aps is None
 
 
+async def test_a_hotspot_table_cut_mid_walk_gives_unknown_sessions(
+    slow_agent: RunningAgent,
+) -> None:
+    """One logged-in user answers, the next never does in time: sessions unknown, not 1."""
+    await slow_agent.settle("stall-hotspot")
+    client = PysnmpClient()
+    try:
+        target = slow_agent.target("stall-hotspot", version="1", timeout=1.0, retries=1)
+        sample = await poll_ap(client, target, "gw", PROFILES, "mikrotik")
+    finally:
+        await client.close()
+    assert sample.reachable and "timeout" in [i.reason for i in sample.issues]
+    assert sample.sessions is None
+
+
+async def test_hotspot_sessions_never_read_user_names_addresses_or_macs() -> None:
+    client = FakeSnmpClient.from_file(FIXTURES / "devices" / "mikrotik-hotspot-gateway.snmprec")
+    sample = await poll_ap(client, TARGET, "gw", PROFILES, "mikrotik")
+    assert sample.sessions == {"1": 3, "2": 2}
+    users = "1.3.6.1.4.1.14988.1.1.5.1.1."
+    asked = [root for _, roots in client.calls for root in roots if root.startswith(users)]
+    assert asked and all(root == users + "2" for root in asked)
+
+
 async def test_real_agent_slow_table_times_out_but_scalars_are_kept(
     slow_agent: RunningAgent,
 ) -> None:

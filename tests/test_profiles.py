@@ -22,7 +22,9 @@ from wifimon.snmp.profiles import GENERIC, load_profiles
 from wifimon.snmp.pysnmp_client import PysnmpClient
 
 PROFILES = load_profiles()
-EXPECT_KEYS = {"profile", "stage", "clients", "breakdown", "managed_aps", "uptime", "source"}
+EXPECT_KEYS = {
+    "profile", "stage", "clients", "breakdown", "managed_aps", "sessions", "uptime", "source",
+}  # fmt: skip
 
 
 def expectations() -> dict[str, dict[str, Any]]:
@@ -73,6 +75,8 @@ async def test_recording(device_agent: RunningAgent, client, name: str) -> None:
     if "breakdown" in expect:
         got = {f"{r.kind} {r.label}": r.clients for r in sample.clients.by_radio}
         assert got == expect["breakdown"]
+    if "sessions" in expect:
+        assert sample.sessions == expect["sessions"]
     if "managed_aps" in expect:
         assert sample.managed_aps is not None
         got = {(ap.name or ap.mac): ap.clients for ap in sample.managed_aps}

@@ -88,6 +88,7 @@ def sample_to_json(sample: ApSample) -> dict[str, Any]:
             {"label": r.label, "kind": r.kind, "clients": r.clients}
             for r in sample.clients.by_radio
         ],
+        "sessions": sample.sessions,
         "managed_aps": None
         if sample.managed_aps is None
         else [
@@ -130,6 +131,9 @@ def render_text(sample: ApSample) -> str:
     ]
     for radio in sample.clients.by_radio:
         lines.append(f"  {radio.kind} {radio.label}: {radio.clients}")
+    if sample.sessions is not None:
+        per_server = ", ".join(f"server {k or '-'}: {v}" for k, v in sample.sessions.items())
+        lines.append(f"sessions: {sum(sample.sessions.values())} ({per_server or 'none'})")
     for ap in sample.managed_aps or ():
         lines.append(f"  ap {ap.name or '-'} {ap.mac or '-'}: {ap.clients}")
     if sample.interfaces:

@@ -160,6 +160,52 @@ class HotspotProbe(_Strict):
         return parse_address(self.iperf3, default_port=DEFAULT_IPERF3_PORT)
 
 
+UsersFrom = Literal["sessions", "associated"]
+
+
+class HotspotSessions(_Strict):
+    """Where the titik's logged-in portal sessions are counted.
+
+    RADIUS accounting (received, or read from a radacct table) is matched by the NAS's
+    NAS-Identifier, NAS-IP-Address or Called-Station-Id; a MikroTik hotspot polled over SNMP
+    by the `gateway` (an AP or controller id) and, when it runs several, its `hotspot_server`.
+    """
+
+    nas_identifier: list[str] = Field(default_factory=list)
+    nas_ip: list[str] = Field(default_factory=list)
+    called_station_id: list[str] = Field(default_factory=list)
+    gateway: str | None = Field(default=None, pattern=ID_PATTERN)
+    hotspot_server: str | None = Field(default=None, min_length=1)
+
+    @field_validator("nas_ip")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return [str(ipaddress.ip_address(v)) for v in values]
+
+    @field_validator("called_station_id")
+    @classmethod
+    def _station_ids(cls, values: list[str]) -> list[str]:
+        return [normalise_station_id(v) for v in values]
+
+    @model_validator(mode="after")
+    def _some_source(self) -> HotspotSessions:
+        if not (self.nas_identifier or self.nas_ip or self.called_station_id or self.gateway):
+            raise ValueError("give nas_identifier, nas_ip, called_station_id or gateway")
+        if self.hotspot_server and not self.gateway:
+            raise ValueError("hotspot_server: only with gateway")
+        return self
+
+    @property
+    def radius(self) -> bool:
+        """Counted from RADIUS accounting (packets or a radacct table)."""
+        return bool(self.nas_identifier or self.nas_ip or self.called_station_id)
+
+
+def normalise_station_id(text: str) -> str:
+    """Called-Station-Id as NASes write it (`AA-BB-CC-DD-EE-FF:SSID`), compared without case."""
+    return text.strip().lower()
+
+
 class Hotspot(_Strict):
     """A titik: one public Wi-Fi location managed by an RW board."""
 
@@ -176,6 +222,8 @@ class Hotspot(_Strict):
     contacts: list[Contact] = Field(default_factory=list)
     access_points: list[AccessPoint] = Field(min_length=1)
     probe: HotspotProbe = HotspotProbe()
+    sessions: HotspotSessions | None = None
+    users_from: UsersFrom | None = None  # None: the provider's setting, else the default
 
     @property
     def place_labels(self) -> dict[str, str]:
@@ -201,6 +249,12 @@ class Hotspot(_Strict):
         return f"{value:02d}" if isinstance(value, int) else value
 
     @model_validator(mode="after")
+    def _sessions_to_count(self) -> Hotspot:
+        if self.users_from == "sessions" and self.sessions is None:
+            raise ValueError("users_from: sessions needs a `sessions` source for this titik")
+        return self
+
+    @model_validator(mode="after")
     def _unique_ap_ids(self) -> Hotspot:
         seen: set[str] = set()
         for ap in self.access_points:
@@ -210,11 +264,18 @@ class Hotspot(_Strict):
         return self
 
 
+class ProviderSettings(_Strict):
+    """What holds for every titik of one provider unless the titik says otherwise."""
+
+    users_from: UsersFrom | None = None
+
+
 class Inventory(_Strict):
     """All titik wifimon watches, and the controllers some of their APs are read through."""
 
     hotspots: list[Hotspot] = Field(default_factory=list)
     controllers: list[Controller] = Field(default_factory=list)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique_controller_ids(self) -> Inventory:
@@ -227,6 +288,16 @@ class Inventory(_Strict):
     def controller(self, controller_id: str) -> Controller | None:
         """The controller with this id, None when there is none (removed by a reload)."""
         return next((c for c in self.controllers if c.id == controller_id), None)
+
+    def users_from(self, hotspot: Hotspot) -> UsersFrom:
+        """Which count the capacity SLA uses: the titik's choice, its provider's, else
+        sessions where a session source is configured for it, else associated clients."""
+        if hotspot.users_from is not None:
+            return hotspot.users_from
+        if hotspot.sessions is None:
+            return "associated"  # never a session count where nothing counts sessions
+        provider = self.providers.get(hotspot.provider)
+        return (provider.users_from if provider else None) or "sessions"
 
     def managed_by(self, controller_id: str) -> list[AccessPoint]:
         """The APs read through this controller."""

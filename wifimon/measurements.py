@@ -83,4 +83,5 @@ class ApSample:
     cpu_percent: float | None = None
     memory_percent: float | None = None
     managed_aps: tuple[ManagedApClients, ...] | None = None  # controllers: None when unread
+    sessions: dict[str, int] | None = None  # portal sessions per server; None when unread
     issues: list[PollIssue] = field(default_factory=list)

@@ -191,7 +191,28 @@ class StateCollector(Collector):
         )
         clients = gauge(
             "wifimon_hotspot_clients",
-            "Associated users at the titik (APs with known counts).",
+            "Users at the titik as its capacity counts them: portal sessions or associated "
+            "clients (see wifimon_hotspot_users_from).",
+            labels=HOTSPOT_LABELS,
+        )
+        users_from = gauge(
+            "wifimon_hotspot_users_from",
+            "1, with the count the titik's capacity uses: sessions or associated.",
+            labels=[*HOTSPOT_LABELS, "users_from"],
+        )
+        associated = gauge(
+            "wifimon_hotspot_associated_clients",
+            "Wi-Fi clients associated to the titik's APs (APs with known counts).",
+            labels=HOTSPOT_LABELS,
+        )
+        sessions = gauge(
+            "wifimon_hotspot_sessions",
+            "Logged-in portal sessions (RADIUS accounting or the gateway's hotspot table).",
+            labels=HOTSPOT_LABELS,
+        )
+        not_logged_in = gauge(
+            "wifimon_hotspot_not_logged_in_clients",
+            "Associated clients without a portal session (where both are known).",
             labels=HOTSPOT_LABELS,
         )
         utilisation = gauge(
@@ -237,12 +258,19 @@ class StateCollector(Collector):
                 [*labels, hotspot.name, f"{hotspot.latitude:.6f}", f"{hotspot.longitude:.6f}"], 1
             )
             capacity.add_metric(labels, hotspot.sla.capacity_users)
+            users_from.add_metric([*labels, view.users_from], 1)
             sla_min.add_metric(labels, hotspot.sla.min_mbps * 1e6)
             if view.status != Status.UNKNOWN:
                 up.add_metric(labels, 1 if view.status == Status.UP else 0)
             if view.clients is not None and view.utilisation is not None:
                 clients.add_metric(labels, view.clients)
                 utilisation.add_metric(labels, view.utilisation)
+            if view.associated is not None:
+                associated.add_metric(labels, view.associated)
+            if view.sessions is not None:
+                sessions.add_metric(labels, view.sessions)
+            if view.not_logged_in is not None:
+                not_logged_in.add_metric(labels, view.not_logged_in)
             if view.uplink_bps is not None and view.uplink_utilisation is not None:
                 uplink.add_metric(labels, view.uplink_bps)
                 uplink_ratio.add_metric(labels, view.uplink_utilisation)
@@ -255,6 +283,10 @@ class StateCollector(Collector):
             info,
             up,
             clients,
+            users_from,
+            associated,
+            sessions,
+            not_logged_in,
             utilisation,
             capacity,
             sla_min,

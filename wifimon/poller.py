@@ -126,6 +126,11 @@ def _decode_into(
     sample.clients = decode.clients(profile, scalars, walks, if_names)
     if sample.clients.issue is not None and sample.clients.issue.reason != "unsupported":
         sample.issues.append(sample.clients.issue)
+    if profile.sessions is not None:
+        try:
+            sample.sessions = decode.sessions(profile.sessions, scalars, walks)
+        except decode.DecodeError as exc:
+            sample.issues.append(PollIssue("malformed", f"sessions: {exc}"))
     if profile.managed_aps is not None:
         try:
             sample.managed_aps = decode.managed_aps(profile.managed_aps, walks)

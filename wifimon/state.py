@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from wifimon.inventory import AccessPoint, Hotspot, Inventory
+from wifimon.inventory import UsersFrom, AccessPoint, Hotspot, Inventory
 from wifimon.measurements import ApSample, InterfaceReading
 from wifimon.probes.results import ProbeResult
 from wifimon.rates import counter_delta
@@ -101,6 +101,8 @@ class HotspotState:
     )
     probe_errors_total: Counter[tuple[str, str]] = field(default_factory=Counter)
     probe_skips_total: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sessions: int | None = None  # open portal sessions; None: unknown or no source
+    sessions_at: float | None = None
     at_capacity_seconds: float = 0.0
     capacity_seen_at: float | None = None
     was_at_capacity: bool = False
@@ -220,6 +222,16 @@ class HotspotView:
     uplink_utilisation: float | None = None
     saturated: bool | None = None
     below_sla: bool | None = None
+    associated: int | None = None  # Wi-Fi clients of its APs
+    sessions: int | None = None  # logged-in portal sessions, where a source counts them
+    users_from: UsersFrom = "associated"  # which of the two `clients` is
+
+    @property
+    def not_logged_in(self) -> int | None:
+        """Associated but not logged in to the portal, where both counts are known."""
+        if self.associated is None or self.sessions is None:
+            return None
+        return max(0, self.associated - self.sessions)
 
 
 class State:
@@ -269,6 +281,7 @@ class State:
             hotspot_id, ap = new_aps[ap_id]
             self.aps[ap_id] = ApState(hotspot_id=hotspot_id, ap=ap)
         self.hotspots = {h.id: h for h in inventory.hotspots}
+        self.users_from = {h.id: inventory.users_from(h) for h in inventory.hotspots}
         self.controllers = {
             c.id: self.controllers.get(c.id) or ControllerState() for c in inventory.controllers
         }
@@ -356,6 +369,17 @@ class State:
             state.last_success = sample.timestamp
             state.aps_reported = None if sample.managed_aps is None else len(sample.managed_aps)
 
+    def record_sessions(self, hotspot_id: str, sessions: int | None, at: float) -> None:
+        """Keep a titik's open portal sessions (None: its source could not tell)."""
+        hstate = self.hotspot_states.get(hotspot_id)
+        if hstate is None:
+            return
+        moved = hstate.sessions != sessions
+        hstate.sessions, hstate.sessions_at = sessions, at
+        if moved:
+            self._changed(hotspot_id, None, MOVED_CLIENTS)
+        self._track_capacity(hotspot_id, at)
+
     def mark_unknown(self, ap_id: str, reason: str) -> None:
         """Nothing can be said of this AP now (its controller did not tell): neither up nor
         down, and its client count unknown."""
@@ -432,11 +456,13 @@ class State:
         hotspot = self.hotspots[hotspot_id]
         aps = self.aps_of(hotspot)
         summary = summarise_aps(aps)
-        status, clients = summary.status, summary.clients
+        hstate = self.hotspot_states.get(hotspot_id) or HotspotState()
+        users_from = self.users_from.get(hotspot_id, "associated")
+        status = summary.status
+        clients = hstate.sessions if users_from == "sessions" else summary.clients
         capacity = hotspot.sla.capacity_users
         utilisation = clients / capacity if clients is not None else None
         uplink = _uplink_bps(aps)
-        hstate = self.hotspot_states.get(hotspot_id) or HotspotState()
         reference = _reference_bps(hotspot, hstate)
         uplink_utilisation = uplink / reference if uplink is not None else None
         saturated = None
@@ -449,7 +475,8 @@ class State:
         if hstate.throughput is not None and hstate.throughput.download_bps is not None:
             below = hstate.throughput.download_bps < hotspot.sla.min_mbps * 1e6
         return HotspotView(hotspot, summary, status, clients, utilisation, uplink,
-                           uplink_utilisation, saturated, below)  # fmt: skip
+                           uplink_utilisation, saturated, below, summary.clients,
+                           hstate.sessions, users_from)  # fmt: skip
 
     def aps_of(self, hotspot: Hotspot) -> list[ApState]:
         """The states of a titik's APs, in inventory order."""

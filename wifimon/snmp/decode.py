@@ -244,6 +244,21 @@ def _read_source(
     return sum(item.clients for item in labelled), _unique_labels(labelled)
 
 
+def sessions(
+    source: ValueSource, scalars: Mapping[str, SnmpValue], walks: Walks
+) -> dict[str, int] | None:
+    """Portal sessions per server label; a table walked whole and empty is no sessions
+    (the gateway answered), a table not walked is unknown (None)."""
+    if source.table is not None and source.table not in walks:
+        return None
+    total, breakdown = _read_source(source, scalars, walks, {})
+    if total is None:
+        return {} if source.table is not None else None
+    if not breakdown:
+        return {"": total}
+    return {item.label: item.clients for item in breakdown}
+
+
 def _known_empty(source: ValueSource, walks: Walks) -> bool:
     """An empty client table means zero only where the profile names a table whose rows
     show the firmware keeps it (e.g. radios present, stations none)."""
@@ -457,7 +472,8 @@ def walk_groups(profile: Profile) -> list[list[str]]:
 def walk_roots(profile: Profile) -> list[str]:
     """Subtrees a poll walks for this profile (interfaces, cpu, client tables, labels)."""
     roots: list[str] = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
-    for source in (*profile.cpu, *profile.clients, *profile.breakdown):
+    sessions = [profile.sessions] if profile.sessions is not None else []
+    for source in (*profile.cpu, *profile.clients, *profile.breakdown, *sessions):
         if source.table:
             roots.append(source.table)
         if source.label_column:

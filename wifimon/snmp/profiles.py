@@ -93,7 +93,7 @@ class ValueSource(_Strict):
     name_match: str | None = None
     label: Literal["index", "ifname", "column", "name"] = "index"
     label_column: str | None = Field(default=None, pattern=OID_PATTERN)
-    kind: Literal["radio", "ssid", "band", "ap"] = "radio"
+    kind: Literal["radio", "ssid", "band", "ap", "server"] = "radio"
     # An empty table means "no clients" only when this other table has rows (the firmware
     # is known to keep the client table and empty it); otherwise empty stays unknown.
     zero_when_present: str | None = Field(default=None, pattern=OID_PATTERN)
@@ -191,6 +191,9 @@ class Profile(_Strict):
     clients: list[ValueSource] = Field(default_factory=list)
     breakdown: list[ValueSource] = Field(default_factory=list)
     managed_aps: ManagedAps | None = None
+    # Logged-in captive-portal sessions (a hotspot gateway's active-users table), counted
+    # per portal server; a table walked whole and empty is 0 sessions.
+    sessions: ValueSource | None = None
 
     @field_validator("detect", mode="before")
     @classmethod
@@ -198,10 +201,13 @@ class Profile(_Strict):
         """`detect: {...}` is shorthand for a single way."""
         return [value] if isinstance(value, dict) else value
 
+    def _sessions(self) -> list[ValueSource]:
+        return [self.sessions] if self.sessions is not None else []
+
     def scalar_oids(self) -> list[str]:
         """Every scalar this profile reads, fetched in one GET."""
         oids = [u.oid for u in self.uptime]
-        for source in (*self.cpu, *self.clients, *self.breakdown):
+        for source in (*self.cpu, *self.clients, *self.breakdown, *self._sessions()):
             if source.scalar:
                 oids.append(source.scalar)
         if self.memory:

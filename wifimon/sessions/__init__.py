@@ -1,0 +1,1 @@
+"""Hotspot sessions: logged-in captive-portal users counted per titik."""
