@@ -18,7 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ class PostgresServer:
     def execute(
         self,
         statement: str | bytes | sql.SQL | sql.Composed,
-        params: Sequence[Any] | None = None,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         dbname: str | None = None,
     ) -> list[tuple[Any, ...]]:

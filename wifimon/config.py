@@ -37,6 +37,8 @@ from wifimon.probes.http import (
 )
 from wifimon.probes.iperf3 import DEFAULT_BUSY_DELAY_SECONDS, DEFAULT_BUSY_RETRIES
 from wifimon.secrets import Secret
+from wifimon.sessions.mapping import nas_map
+from wifimon.sessions.settings import SessionSettings
 from wifimon.snmp.profiles import ProfileSet, load_profiles
 from wifimon.snmp.types import AUTH_PROTOCOLS, PRIV_PROTOCOLS, CommunityAuth, UsmAuth
 from wifimon.yamlsource import SourceMap, format_path, load_yaml, validation_error
@@ -203,6 +205,7 @@ class ConfigModel(_Strict):
     history: HistorySettings = HistorySettings()
     reports: ReportSettings = ReportSettings()
     api: ApiSettings = ApiSettings()
+    sessions: SessionSettings = SessionSettings()
 
     @field_validator("inventory", "profiles_dirs", mode="before")
     @classmethod
@@ -253,7 +256,27 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     check_inventory_refs(inventory, locations, credentials, profiles)
     rules = load_rules(_relative(path, model.rules)) if model.rules else None
     _check_notifications(model, source, secrets, inventory, rules, path)
+    _check_sessions(model, source, secrets, inventory)
     return Config(path, model, inventory, profiles, credentials, versions, rules, secrets)
+
+
+def _check_sessions(
+    model: ConfigModel, source: SourceMap, secrets: dict[str, Secret], inventory: Inventory
+) -> None:
+    """Session secrets exist; no NAS name is claimed by two titik; gateways are devices."""
+    for where, ref in model.sessions.secret_names():
+        if ref not in secrets:
+            raise ConfigError(
+                f"{source.where(where)}: {format_path(where)}: undefined secret {ref!r}"
+            )
+    nas_map(inventory)
+    devices = {ap.id for _, ap in inventory.access_points() if not ap.managed}
+    devices |= {c.id for c in inventory.controllers}
+    for hotspot in inventory.hotspots:
+        gateway = hotspot.sessions.gateway if hotspot.sessions else None
+        if gateway is not None and gateway not in devices:
+            raise ConfigError(f"hotspot {hotspot.id!r}: sessions.gateway {gateway!r} "
+                              "is no polled access point or controller")  # fmt: skip
 
 
 def _check_notifications(

@@ -46,6 +46,7 @@ from wifimon.notify.settings import NotificationSettings, build_channels
 from wifimon.poller import poll_ap
 from wifimon.probes.runner import ProbeRunner
 from wifimon.scheduler import JobFunc, Scheduler, expected_start
+from wifimon.sessions.service import SessionService, gateway_counts, gateway_titik
 from wifimon.shard import Shard
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.fast_client import FastSnmpClient
@@ -124,6 +125,7 @@ class Daemon:
             "controller", self._quiet(self.poll_controller), polling.interval_seconds
         )
         self._controller_profiles: dict[str, str] = {}  # detected once, kept across polls
+        self._gateways = gateway_titik(self.config.inventory)
         self.icmp_jobs = self.scheduler.group(
             "icmp", self._quiet(self._icmp_job), probes.icmp.interval_seconds
         )
@@ -160,6 +162,10 @@ class Daemon:
             "rules",
             self._quiet(self._rules_job),
             self.config.rules.evaluation_interval if self.config.rules else 15.0,
+        )
+        self.sessions = self._new_sessions()
+        self.session_jobs = self.scheduler.group(
+            "sessions", self._quiet(self._sessions_job), self.config.model.sessions.refresh_seconds
         )
         self.started = False
         self._stopping = asyncio.Event()
@@ -214,6 +220,9 @@ class Daemon:
         for controller_id in used_controllers(self.config.inventory):
             self.controller_polls.add(controller_id, now)
         self._sync_probe_jobs(set(), now)
+        if self.sessions is not None:
+            await self.sessions.start()
+            self.session_jobs.add("all", now)
         if self.engine is not None:
             self.rule_jobs.add("all", now)
             self.journal.append([{"at": now, "alert": "*", "event": "started"}])
@@ -248,6 +257,7 @@ class Daemon:
         self._account(sample)
         reboots = ap_state.reboots_total
         self.state.record(sample)
+        self._record_gateway_sessions(ap_id, sample)
         self._remember(ap_state, sample.timestamp, ap_state.reboots_total > reboots)
         self._last_poll_at = time.time()
         if self.state.aps.get(ap_id) and self.state.aps[ap_id].status == Status.DOWN:
@@ -272,6 +282,43 @@ class Daemon:
                 issue = PollIssue("timeout", "poll overran its interval")
                 return ApSample(device.id, started, False, interval, issues=[issue])
 
+    def _new_sessions(self) -> SessionService | None:
+        """The RADIUS/radacct session sources, when the config names one."""
+        settings = self.config.model.sessions
+        if settings.radius is None and settings.radacct is None:
+            return None
+        radius = self.self_metrics.radius_packets
+        return SessionService(
+            settings, self.config.inventory, self.config.secrets, self.state_dir,
+            on_drop=lambda reason: radius.labels("dropped", reason).inc(),
+            on_accept=lambda kind: radius.labels("accepted", kind).inc(),
+        )  # fmt: skip
+
+    async def _sessions_job(self, _key: str, _first_run: float) -> None:
+        """Open sessions per titik from RADIUS accounting and radacct into the state."""
+        if self.sessions is None:
+            return
+        now = time.time()
+        for hotspot_id, count in (await self.sessions.refresh(now)).items():
+            self._record_sessions(hotspot_id, count, now)
+
+    def _record_gateway_sessions(self, device_id: str, sample: ApSample) -> None:
+        """A polled gateway's hotspot users, for the titik that count sessions there."""
+        titik = self._gateways.get(device_id)
+        if titik:
+            for hotspot_id, count in gateway_counts(sample, titik).items():
+                self._record_sessions(hotspot_id, count, sample.timestamp)
+
+    def _record_sessions(self, hotspot_id: str, count: int | None, at: float) -> None:
+        """Keep a titik's sessions; where they are its users, its history records them too."""
+        hotspot = self.state.hotspots.get(hotspot_id)
+        if hotspot is None:
+            return
+        self.state.record_sessions(hotspot_id, count, at)
+        aps = self.state.aps_of(hotspot)
+        if aps and self.state.users_from.get(hotspot_id) == "sessions":
+            self._remember(aps[0], at, False)
+
     async def poll_controller(self, controller_id: str, first_run: float) -> None:
         """The scheduled job for one controller: its per-AP table gives its APs' samples."""
         controller = self.config.inventory.controller(controller_id)
@@ -283,6 +330,7 @@ class Daemon:
         if sample.reachable and sample.profile:
             self._controller_profiles[controller_id] = sample.profile
         self.state.record_controller(controller_id, sample)
+        self._record_gateway_sessions(controller_id, sample)
         self._record_managed(controller_id, sample)
         self._last_poll_at = time.time()
 
@@ -466,7 +514,8 @@ class Daemon:
             status = "up" if all(a.status == Status.UP for a in aps) else "down"
         clients = view.clients if status == "up" else None
         pending = self.history_writer.pending
-        pending.poll(hotspot_id, at, status, clients, view.hotspot.sla.capacity_users)
+        counts = view.user_counts() if status == "up" else {}
+        pending.poll(hotspot_id, at, status, clients, view.hotspot.sla.capacity_users, counts)
         if rebooted:
             pending.reboot(ap_state.ap.id, hotspot_id, at)
 
@@ -531,6 +580,9 @@ class Daemon:
         for controller_id in changed_controllers:
             self._controller_profiles.pop(controller_id, None)
         self.controller_polls.sync(used_controllers(new.inventory), changed_controllers, now)
+        self._gateways = gateway_titik(new.inventory)
+        if self.sessions is not None:
+            self.sessions.adopt(new.inventory)
         if new.model.polling.concurrency != old.polling.concurrency:
             self.semaphore = asyncio.Semaphore(new.model.polling.concurrency)
         self.probes.reconfigure(new)
@@ -576,6 +628,8 @@ class Daemon:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.outbox.close()
+        if self.sessions is not None:
+            await self.sessions.stop()
         await self.history_writer.stop()
         self.history.close()
         self.probes.close()

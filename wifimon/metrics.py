@@ -63,6 +63,12 @@ class SelfMetrics:
             ["reason"],
             registry=registry,
         )
+        self.radius_packets = Counter(
+            "wifimon_radius_packets_total",
+            "RADIUS accounting packets: accepted by kind, or dropped by reason (never answered).",
+            ["result", "reason"],
+            registry=registry,
+        )
         self.polls = Counter(
             "wifimon_polls_total",
             "Polls by result (success, partial, failed, skipped_backoff).",

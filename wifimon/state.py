@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from wifimon.inventory import UsersFrom, AccessPoint, Hotspot, Inventory
+from wifimon.inventory import AccessPoint, Hotspot, Inventory, UsersFrom
 from wifimon.measurements import ApSample, InterfaceReading
 from wifimon.probes.results import ProbeResult
 from wifimon.rates import counter_delta
@@ -225,6 +225,14 @@ class HotspotView:
     associated: int | None = None  # Wi-Fi clients of its APs
     sessions: int | None = None  # logged-in portal sessions, where a source counts them
     users_from: UsersFrom = "associated"  # which of the two `clients` is
+
+    def user_counts(self) -> dict[str, int]:
+        """Associated, sessions and not logged in, where a session source counts the titik."""
+        if self.sessions is None:
+            return {}
+        found = {"associated": self.associated, "sessions": self.sessions,
+                 "not_logged_in": self.not_logged_in}  # fmt: skip
+        return {kind: n for kind, n in found.items() if n is not None}
 
     @property
     def not_logged_in(self) -> int | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wifimon.history.store import MIGRATIONS, Batch, HistoryStore
+from wifimon.history.store import MIGRATIONS, SCHEMA_VERSION, Batch, HistoryStore
 
 DAY = 86_400.0
 
@@ -22,7 +22,7 @@ def test_a_version_1_file_is_migrated_with_its_rows(tmp_path: Path) -> None:
     db.commit()
     db.close()
     store = HistoryStore(tmp_path)
-    assert store.version == 3
+    assert store.version == SCHEMA_VERSION == 4
     assert store.last_status() == {"A": (1.0, "up")}
     assert sorted(store.users(600 * 60, 662 * 60)) == [("A", 3, 45, 30, 0)]  # rolled up
 
@@ -80,7 +80,7 @@ def test_a_version_2_file_gains_the_alert_log_and_keeps_its_rows(tmp_path: Path)
     db.commit()
     db.close()
     store = HistoryStore(tmp_path)
-    assert store.version == 3
+    assert store.version == SCHEMA_VERSION == 4
     assert store.last_status() == {"A": (1.0, "down")}
     run = store.start_run(2.0)
     store.write(Batch(run, 3.0, alert_events=[(2.5, "TitikMati:A", "firing", "{}")],

@@ -43,6 +43,9 @@ COLUMNS = (
     "p10_mbps",
     "avg_users",
     "peak_users",
+    "avg_sessions",
+    "avg_associated",
+    "avg_not_logged_in",
     "hours_at_capacity",
     "reboots",
     "titik_meeting_sla",
@@ -86,6 +89,8 @@ class TitikFigures:
     peak: int | None = None
     minutes_at_capacity: int = 0
     reboots: int = 0
+    # associated/sessions/not_logged_in where a session source counts the titik: (samples, total)
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +134,7 @@ def titik_figures(store: HistoryStore, hotspots: Sequence[Hotspot], silences: Se
         halves = [pool.submit(_read, store, "probes", a, b)
                   for a, b in ((start, (start + end) / 2), ((start + end) / 2, end))]  # fmt: skip
         users = pool.submit(_read, store, "users", start, end)
+        counts = pool.submit(_read, store, "counts", start, end)
         runs = store.runs(start, end)
         transitions = store.transitions([h.id for h in hotspots], start, end)
         probes = _joined([half.result() for half in halves])
@@ -149,6 +155,9 @@ def titik_figures(store: HistoryStore, hotspots: Sequence[Hotspot], silences: Se
             titik = figures[hotspot_id]
             titik.samples, titik.users_total = samples, total
             titik.peak, titik.minutes_at_capacity = peak, at_capacity
+    for hotspot_id, kind, samples, total, _peak in counts.result():
+        if hotspot_id in figures:
+            figures[hotspot_id].counts[kind] = (samples, total)
     for hotspot_id, count in store.reboots(start, end):
         if hotspot_id in figures:
             figures[hotspot_id].reboots = count
@@ -250,11 +259,21 @@ def row(key: str, members: list[TitikFigures], targets: SlaTargets) -> dict[str,
         "p10_mbps": round(float(np.percentile(mbps, 10)), 2) if mbps.size else None,
         "avg_users": round(sum(t.users_total for t in members) / samples, 2) if samples else None,
         "peak_users": max(peaks) if peaks else None,
+        "avg_sessions": _average(members, "sessions"),
+        "avg_associated": _average(members, "associated"),
+        "avg_not_logged_in": _average(members, "not_logged_in"),
         "hours_at_capacity": round(sum(t.minutes_at_capacity for t in members) / 60, 2),
         "reboots": sum(t.reboots for t in members),
         "titik_meeting_sla": sum(v == "meets" for v in verdicts),
         "verdict": verdict(pooled, probes, meeting, targets) if len(members) > 1 else verdicts[0],
     }  # fmt: skip
+
+
+def _average(members: list[TitikFigures], kind: str) -> float | None:
+    """Average of one kind of user count over the titik that have it (None: none has)."""
+    pairs = [t.counts[kind] for t in members if kind in t.counts]
+    samples = sum(n for n, _ in pairs)
+    return round(sum(total for _, total in pairs) / samples, 2) if samples else None
 
 
 def verdict(counted: Tally, probes: int, meeting: int, targets: SlaTargets) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from wifimon.sqlitefile import open_database
 
 FILENAME = "history.sqlite"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {  # version N -> N + 1; version 0 is an empty file
     0: """
 CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at REAL NOT NULL, seen_at REAL NOT NULL);
@@ -53,6 +53,12 @@ CREATE TABLE deliveries (at REAL NOT NULL, key TEXT NOT NULL, channel TEXT NOT N
 CREATE INDEX deliveries_by_time ON deliveries (at);
 CREATE TABLE silences (id TEXT PRIMARY KEY, saved_at REAL NOT NULL, silence TEXT NOT NULL);
 """,
+    3: """
+CREATE TABLE counts_hour (hotspot TEXT NOT NULL, hour INTEGER NOT NULL, kind TEXT NOT NULL,
+                          samples INTEGER NOT NULL, total INTEGER NOT NULL,
+                          peak INTEGER NOT NULL,
+                          PRIMARY KEY (hotspot, hour, kind)) WITHOUT ROWID;
+""",
 }
 
 
@@ -70,6 +76,8 @@ class Batch:
     # at, key, channel, recipient, result (sent|retry|failed), reason, subject
     deliveries: Sequence[tuple[float, str, str, str, str, str | None, str]] = ()
     silences: Sequence[tuple[str, float, str]] = ()  # id, saved at, the silence as JSON
+    # hotspot, minute, kind (associated|sessions|not_logged_in), value: where sessions count
+    counts: Sequence[tuple[str, int, str, int]] = ()
 
 
 class HistoryStore:
@@ -118,6 +126,7 @@ class HistoryStore:
                                batch.deliveries)  # fmt: skip
                 db.executemany("INSERT OR REPLACE INTO silences VALUES (?, ?, ?)", batch.silences)
                 self._write_minutes(batch.minutes)
+                self._write_counts(batch.counts)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -140,6 +149,18 @@ class HistoryStore:
             "peak = MAX(peak, excluded.peak), at_capacity = at_capacity + excluded.at_capacity",
             added)  # fmt: skip
 
+    def _write_counts(self, counts: Sequence[tuple[str, int, str, int]]) -> None:
+        """The hourly rollup of each kind of user count (a minute arrives once)."""
+        self._db.executemany(
+            "INSERT INTO counts_hour VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (hotspot, hour, kind) "
+            "DO UPDATE SET samples = samples + 1, total = total + excluded.total, "
+            "peak = MAX(peak, excluded.peak)",
+            [
+                (hotspot, minute // 60, kind, value, value)
+                for hotspot, minute, kind, value in counts
+            ],
+        )
+
     def retain(self, now: float, minutes_days: float, hours_days: float,
                events_days: float) -> dict[str, int]:  # fmt: skip
         """Drop what is older than the retention; returns rows removed per table."""
@@ -152,6 +173,7 @@ class HistoryStore:
             for table, where, value in (
                 ("clients_minute", "minute < ?", minute_cut),
                 ("clients_hour", "hour < ?", hour_cut),
+                ("counts_hour", "hour < ?", hour_cut),
                 ("probes", "at < ?", event_cut),
                 ("reboots", "at < ?", event_cut),
                 ("alert_events", "at < ?", event_cut),
@@ -205,6 +227,13 @@ class HistoryStore:
         return self._rows(
             "SELECT hotspot, SUM(samples), SUM(total), MAX(peak), SUM(at_capacity) "
             "FROM clients_hour WHERE hour >= ? AND hour < ? GROUP BY hotspot",
+            (int(start // 3600), int(-(-end // 3600))))  # fmt: skip
+
+    def counts(self, start: float, end: float) -> list[tuple[str, str, int, int, int]]:
+        """Per titik and kind of count: samples, total, peak (whole hours)."""
+        return self._rows(
+            "SELECT hotspot, kind, SUM(samples), SUM(total), MAX(peak) FROM counts_hour "
+            "WHERE hour >= ? AND hour < ? GROUP BY hotspot, kind",
             (int(start // 3600), int(-(-end // 3600))))  # fmt: skip
 
     def reboots(self, start: float, end: float) -> list[tuple[str, int]]:

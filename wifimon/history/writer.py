@@ -37,6 +37,7 @@ class _Titik:
     minute: int | None = None
     clients: int = 0
     capacity: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)  # associated/sessions/not_logged_in
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Pending:
     status: list[tuple[str, float, str]] = field(default_factory=list)
     probes: list[tuple[str, float, str, bool, float | None]] = field(default_factory=list)
     minutes: list[tuple[str, int, int, int]] = field(default_factory=list)
+    counts: list[tuple[str, int, str, int]] = field(default_factory=list)
     reboots: list[tuple[str, str, float]] = field(default_factory=list)
     events: list[tuple[float, str, str, str]] = field(default_factory=list)
     deliveries: list[tuple[float, str, str, str, str, str | None, str]] = field(
@@ -65,8 +67,9 @@ class Pending:
             self.titik.setdefault(hotspot, _Titik()).status = status
 
     def poll(self, hotspot: str, at: float, status: str, clients: int | None,
-             capacity: int) -> None:  # fmt: skip
-        """A poll of one of the titik's APs, with the titik's status and users after it."""
+             capacity: int, counts: Mapping[str, int] | None = None) -> None:  # fmt: skip
+        """A poll of one of the titik's APs, with the titik's status and users after it
+        (`counts`: its associated clients and portal sessions, where sessions count)."""
         titik = self.titik.setdefault(hotspot, _Titik())
         if titik.seen_at is not None and at - titik.seen_at > self.max_gap_seconds:
             gap_at = titik.seen_at + self.interval
@@ -79,14 +82,21 @@ class Pending:
             self.status.append((hotspot, at, status))
             titik.status = status
         if clients is not None:
-            self._minute(hotspot, titik, int(at // 60), clients, capacity)
+            self._minute(hotspot, titik, int(at // 60), clients, capacity, counts or {})
 
     def _minute(self, hotspot: str, titik: _Titik, minute: int, clients: int,
-                capacity: int) -> None:  # fmt: skip
+                capacity: int, counts: Mapping[str, int]) -> None:  # fmt: skip
         if titik.minute is not None and minute > titik.minute:
-            self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
+            self._end_minute(hotspot, titik)
         if titik.minute is None or minute >= titik.minute:
             titik.minute, titik.clients, titik.capacity = minute, clients, capacity
+            titik.counts = counts
+
+    def _end_minute(self, hotspot: str, titik: _Titik) -> None:
+        """The newest values of a finished minute become its rows."""
+        assert titik.minute is not None
+        self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
+        self.counts.extend((hotspot, titik.minute, k, v) for k, v in titik.counts.items())
 
     def probe(self, hotspot: str, at: float, kind: str, ok: bool, mbps: float | None) -> None:
         self.probes.append((hotspot, at, kind, ok, mbps))
@@ -124,12 +134,13 @@ class Pending:
         if final:
             for hotspot, titik in self.titik.items():
                 if titik.minute is not None:
-                    self.minutes.append((hotspot, titik.minute, titik.clients, titik.capacity))
+                    self._end_minute(hotspot, titik)
                     titik.minute = None
         with self._lock:
             batch = Batch(run_id, now, self.status, self.probes, self.minutes, self.reboots,
-                          self.events, self.deliveries, self.silence_rows)  # fmt: skip
+                          self.events, self.deliveries, self.silence_rows, self.counts)  # fmt: skip
             self.status, self.probes, self.minutes, self.reboots = [], [], [], []
+            self.counts = []
             self.events, self.deliveries, self.silence_rows = [], [], []
         return batch
 

@@ -42,6 +42,10 @@ class SessionSourceError(WifimonError):
     """A session source could not be read; the message names the server, never the DSN."""
 
 
+class _ConnectionLost(SessionSourceError):
+    """The server closed the connection (restart, idle kill): worth one new connection."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Columns:
     """Which optional radacct columns this table has, learnt once per connection."""
@@ -153,7 +157,7 @@ class RadacctSource:
     ) -> None:
         params = _connection_params(dsn)
         self._dsn = Secret(dsn)
-        self._secrets = [s for s in (dsn, params.get("password")) if s]
+        self._secrets = [Secret(s) for s in (dsn, params.get("password")) if s]
         self._where = _describe(params)
         self._resolve = resolve
         self._table_name = table
@@ -193,7 +197,18 @@ class RadacctSource:
             await conn.close()
 
     async def _fetch(self, now: float | None) -> list[tuple[Any, ...]]:
-        """Run the count query on a (re)used connection; discard the connection on failure."""
+        """Count on the kept connection; once more on a new one if the server dropped it."""
+        reused = self._conn is not None
+        try:
+            return await self._fetch_once(now)
+        except _ConnectionLost:
+            if not reused:
+                raise
+            log.info("radacct connection lost, reconnecting %s", self._where)
+            return await self._fetch_once(now)
+
+    async def _fetch_once(self, now: float | None) -> list[tuple[Any, ...]]:
+        """Run the count query; discard the connection when it broke or went silent."""
         conn = await self._connection()
         try:
             async with asyncio.timeout(self._timeout + _CLIENT_SLACK_SECONDS):
@@ -204,9 +219,10 @@ class RadacctSource:
                 f"radacct query got no answer within {self._timeout:g}s ({self._where})"
             ) from None
         except psycopg.Error as exc:
+            what = f"radacct query on table {self._table_name} failed"
             if conn.broken or conn.closed:
                 await self.close()
-            what = f"radacct query on table {self._table_name} failed"
+                raise self._error(what, exc, _ConnectionLost) from self._safe_cause(exc)
             raise self._error(what, exc) from self._safe_cause(exc)
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
@@ -302,18 +318,23 @@ class RadacctSource:
             count,
         )
 
-    def _error(self, what: str, exc: psycopg.Error) -> SessionSourceError:
-        """A SessionSourceError naming the server and PostgreSQL's reason, never the DSN."""
+    def _error(
+        self,
+        what: str,
+        exc: psycopg.Error,
+        kind: type[SessionSourceError] = SessionSourceError,
+    ) -> SessionSourceError:
+        """An error naming the server and PostgreSQL's reason, never the DSN."""
         detail = " ".join(str(exc).split())
         for secret in self._secrets:
-            detail = detail.replace(secret, "<secret>")
-        return SessionSourceError(f"{what} ({self._where}): {detail}")
+            detail = detail.replace(secret.reveal(), "<secret>")
+        return kind(f"{what} ({self._where}): {detail}")
 
     def _safe_cause(self, exc: BaseException) -> BaseException | None:
         """The cause to chain, or None when any text in its chain holds a secret."""
         seen: BaseException | None = exc
         while seen is not None:
-            if any(secret in str(seen) for secret in self._secrets):
+            if any(secret.reveal() in str(seen) for secret in self._secrets):
                 return None
             seen = seen.__cause__ or seen.__context__
         return exc

@@ -47,13 +47,11 @@ CREATE TABLE sessions (
     started REAL NOT NULL,
     last_update REAL NOT NULL,
     interim REAL NOT NULL,         -- seconds
-    deadline REAL NOT NULL,        -- last_update + 2.5 x interim
     state INTEGER NOT NULL,        -- 0 open, 1 stopped, 2 expired, 3 its NAS restarted
     closed_at REAL
 ) WITHOUT ROWID;
-CREATE INDEX sessions_open_by_titik ON sessions (titik) WHERE state = 0;
-CREATE INDEX sessions_open_by_nas ON sessions (nas) WHERE state = 0;
-CREATE INDEX sessions_open_by_deadline ON sessions (deadline) WHERE state = 0;
+-- an Interim-Update touches no index: only opening and closing a session do
+CREATE INDEX sessions_open ON sessions (titik) WHERE state = 0;
 CREATE INDEX sessions_closed ON sessions (closed_at) WHERE state != 0;
 """,
 }
@@ -74,6 +72,7 @@ class State(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class _Row:
+    titik: str
     state: State
     closed_at: float | None
     last_update: float
@@ -175,8 +174,8 @@ class SessionTable:
         with self._transaction() as db:
             closed = db.execute(
                 "UPDATE sessions SET state = ?, closed_at = ? "
-                "WHERE state = 0 AND deadline < ? AND ? + ? * interim < ?",
-                (State.EXPIRED, now, now, since, SILENCE_FACTOR, now),
+                "WHERE state = 0 AND MAX(last_update, ?) + ? * interim < ?",
+                (State.EXPIRED, now, since, SILENCE_FACTOR, now),
             ).rowcount
             removed = db.execute(
                 "DELETE FROM sessions WHERE state != 0 AND closed_at < ?",
@@ -213,22 +212,29 @@ class SessionTable:
             if row is None:
                 _insert(db, key, nas_key, titik, at, self._interval(interim, None), State.OPEN)
             elif row.state == State.OPEN:
-                self._refresh(db, key, titik, max(row.last_update, at), interim, row)
+                self._refresh(db, key, titik, at, interim, row)
             elif _reopens(row, at, from_start):  # an id used again (e.g. after a NAS reboot)
                 _reopen(db, key, titik, at, self._interval(interim, row.interim))
         return titik
 
     def _refresh(
-        self, db: sqlite3.Connection, key: bytes, titik: str, last: float,
+        self, db: sqlite3.Connection, key: bytes, titik: str, at: float,
         interim: float | None, row: _Row,
     ) -> None:  # fmt: skip
-        """An open session heard of again (a duplicate changes nothing but times)."""
+        """An open session heard of again (a duplicate changes nothing but times); the
+        titik is written only when the mapping changed, so no index is touched."""
         interval = self._interval(interim, row.interim)
-        db.execute(
-            "UPDATE sessions SET titik = ?, last_update = ?, interim = ?, deadline = ? "
-            "WHERE key = ?",
-            (titik, last, interval, last + SILENCE_FACTOR * interval, key),
-        )
+        last = max(row.last_update, at)
+        if titik == row.titik:
+            db.execute(
+                "UPDATE sessions SET last_update = ?, interim = ? WHERE key = ?",
+                (last, interval, key),
+            )
+        else:
+            db.execute(
+                "UPDATE sessions SET titik = ?, last_update = ?, interim = ? WHERE key = ?",
+                (titik, last, interval, key),
+            )
 
     def _interval(self, given: float | None, stored: float | None) -> float:
         """The NAS's interval when it says one (0 means none), else what we knew."""
@@ -269,28 +275,28 @@ def _rollback_quietly(db: sqlite3.Connection) -> None:
 
 def _read(db: sqlite3.Connection, key: bytes) -> _Row | None:
     found = db.execute(
-        "SELECT state, closed_at, last_update, interim FROM sessions WHERE key = ?", (key,)
+        "SELECT titik, state, closed_at, last_update, interim FROM sessions WHERE key = ?",
+        (key,),
     ).fetchone()
     if found is None:
         return None
-    return _Row(State(found[0]), found[1], found[2], found[3])
+    return _Row(found[0], State(found[1]), found[2], found[3], found[4])
 
 
 def _insert(db: sqlite3.Connection, key: bytes, nas_key: str, titik: str, at: float,
             interval: float, state: State) -> None:  # fmt: skip
     closed_at = None if state == State.OPEN else at
     db.execute(
-        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (key, nas_hash(nas_key), titik, at, at, interval, at + SILENCE_FACTOR * interval,
-         int(state), closed_at),
-    )  # fmt: skip
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (key, nas_hash(nas_key), titik, at, at, interval, int(state), closed_at),
+    )
 
 
 def _reopen(db: sqlite3.Connection, key: bytes, titik: str, at: float, interval: float) -> None:
     db.execute(
         "UPDATE sessions SET state = 0, closed_at = NULL, titik = ?, started = ?, "
-        "last_update = ?, interim = ?, deadline = ? WHERE key = ?",
-        (titik, at, at, interval, at + SILENCE_FACTOR * interval, key),
+        "last_update = ?, interim = ? WHERE key = ?",
+        (titik, at, at, interval, key),
     )
 
 

@@ -1,0 +1,66 @@
+"""Sessions in the daemon: a MikroTik gateway's hotspot users become a titik's users."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import RunningAgent
+from wifimon.daemon import Daemon
+from wifimon.demo.fleet import write_fleet
+
+
+def fleet_with_gateway(tmp_path: Path, port: int) -> Path:
+    """Titik jb-dks-02's AP is a hotspot gateway that also serves js-psm-01 (server 2)."""
+    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
+    data = yaml.safe_load(config.read_text())
+    (tmp_path / "secrets" / "gw").write_text("mikrotik-hotspot-gateway\n")
+    data["secrets"]["community-gw"] = {"file": "secrets/gw"}
+    data["snmp_credentials"]["gw"] = {"version": "2c", "community": "community-gw"}
+    config.write_text(yaml.safe_dump(data))
+    inventory_path = tmp_path / "inventory.yaml"
+    inventory = yaml.safe_load(inventory_path.read_text())
+    for hotspot in inventory["hotspots"]:
+        if hotspot["id"] == "jb-dks-02":
+            hotspot["access_points"][0].update(address=f"127.0.0.1:{port}", credentials="gw")
+            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "1"}
+        if hotspot["id"] == "js-psm-01":
+            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "2"}
+        if hotspot["id"] == "jt-cbu-02":
+            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "9"}
+            hotspot["users_from"] = "associated"
+    inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return config
+
+
+async def test_a_gateways_hotspot_users_are_the_users_of_the_titik_it_serves(
+    tmp_path: Path, device_agent: RunningAgent
+) -> None:
+    daemon = Daemon(fleet_with_gateway(tmp_path, device_agent.port))
+    await daemon.poll_once("jb-dks-02-a", time.time())
+    view = daemon.state.hotspot_view("jb-dks-02")
+    assert (view.users_from, view.clients, view.sessions, view.associated) == ("sessions", 3, 3, 17)
+    assert view.not_logged_in == 14
+    assert view.utilisation == 3 / 50
+    other = daemon.state.hotspot_view("js-psm-01")  # its own AP not polled yet
+    assert (other.clients, other.sessions, other.associated) == (2, 2, None)
+    chosen = daemon.state.hotspot_view("jt-cbu-02")  # users_from: associated
+    assert (chosen.users_from, chosen.sessions, chosen.clients) == ("associated", 0, None)
+    body = (await daemon.metrics_body()).decode()
+    assert 'wifimon_hotspot_sessions{hotspot="jb-dks-02"' in body
+    assert 'wifimon_hotspot_not_logged_in_clients{hotspot="jb-dks-02"' in body
+    assert 'users_from="sessions"} 1' in body
+    assert "voucher-1001" not in body and "10.5.50.11" not in body
+
+
+async def test_titik_without_a_session_source_never_shows_sessions(
+    tmp_path: Path, device_agent: RunningAgent
+) -> None:
+    daemon = Daemon(fleet_with_gateway(tmp_path, device_agent.port))
+    await daemon.poll_once("jb-dks-02-a", time.time())
+    view = daemon.state.hotspot_view("jt-crc-01")
+    assert (view.users_from, view.sessions) == ("associated", None)
+    body = (await daemon.metrics_body()).decode()
+    assert 'wifimon_hotspot_sessions{hotspot="jt-crc-01"' not in body
