@@ -517,9 +517,29 @@ def titik() -> Board:
         timeseries(
             "Pengguna dan kapasitas",
             [
-                target(f"wifimon_hotspot_clients{{{h}}}", "pengguna"),
+                target(f"wifimon_hotspot_clients{{{h}}}", "pengguna (dihitung untuk SLA)"),
                 target(f"wifimon_hotspot_capacity_users{{{h}}}", "kapasitas", ref="B"),
+                target(
+                    f"wifimon_hotspot_associated_clients{{{h}}}", "perangkat terhubung", ref="C"
+                ),
             ],
+        ),
+        12,
+        8,
+    )
+    b.add(
+        timeseries(
+            "Portal: login dan perangkat terhubung",
+            [
+                target(f"wifimon_hotspot_sessions{{{h}}}", "sesi login"),
+                target(
+                    f"wifimon_hotspot_not_logged_in_clients{{{h}}}",
+                    "terhubung, belum login",
+                    ref="B",
+                ),
+            ],
+            description="Hanya titik dengan sumber sesi (RADIUS atau hotspot MikroTik): "
+            "kosong berarti tidak dihitung, bukan nol.",
         ),
         12,
         8,
@@ -720,6 +740,18 @@ def kapasitas() -> Board:
     b.add(
         timeseries(
             "Pengguna per kelurahan", [target("wifimon:kelurahan_clients:sum", "{{kelurahan}}")]
+        ),
+        12,
+        8,
+    )
+    b.add(
+        table(
+            "Titik berportal: sesi login terhadap kapasitas (sekarang)",
+            "sort_desc(wifimon_hotspot_sessions / on (hotspot) group_left "
+            "wifimon_hotspot_capacity_users)",
+            "percentunit",
+            links=titik_link(),
+            hidden=("Time", "__name__"),
         ),
         12,
         8,

@@ -9,7 +9,15 @@ from string import Template
 
 import yaml
 
-from wifimon.inventory import AccessPoint, Contact, Hotspot, HotspotProbe, Inventory, Sla
+from wifimon.inventory import (
+    AccessPoint,
+    Contact,
+    Hotspot,
+    HotspotProbe,
+    HotspotSessions,
+    Inventory,
+    Sla,
+)
 from wifimon.inventory_io import to_yaml
 
 
@@ -23,6 +31,7 @@ class DemoAp:
     uplink_mbps: float
     uplink: str | None = None
     offline: bool = False  # no recording is served: the AP never answers (a titik "mati")
+    hotspot_users: int = 0  # a MikroTik hotspot gateway: users logged in to its portal
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ FLEET: tuple[DemoHotspot, ...] = (
         -6.1652,
         106.7251,
         "JakWifi Mitra C",
-        (DemoAp("jb-dks-02-a", "mikrotik", 38, 52),),
+        (DemoAp("jb-dks-02-a", "mikrotik", 38, 52, hotspot_users=31),),
     ),
     DemoHotspot(
         "jp-glr-01",
@@ -242,7 +251,16 @@ def recording_for(ap: DemoAp, index: int) -> str:
         client_wave=0.02 + 0.005 * (index % 5),
         clients_fixed=ap.clients_base,
         cpu=10 + (index * 7) % 60,
+        hotspot_rows=hotspot_rows(ap.hotspot_users),
     )
+
+
+HOTSPOT_SERVER_ID = "1.3.6.1.4.1.14988.1.1.5.1.1.2"  # mtxrHotspotActiveUserServerID
+
+
+def hotspot_rows(users: int) -> str:
+    """A MikroTik hotspot's active-users table: one row per logged-in user, on server 1."""
+    return "".join(f"\n{HOTSPOT_SERVER_ID}.{n}|2|1" for n in range(1, users + 1))
 
 
 def community_of(ap: DemoAp) -> str:
@@ -310,6 +328,7 @@ def write_fleet(
                 contacts=[contact],
                 access_points=aps,
                 probe=_probe(hotspot, speedtest_url),
+                sessions=_sessions(hotspot),
             )
         )
     inventory = Inventory(hotspots=hotspots)
@@ -339,6 +358,12 @@ def write_fleet(
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _sessions(hotspot: DemoHotspot) -> HotspotSessions | None:
+    """Titik behind a simulated hotspot portal count its logged-in users."""
+    gateways = [ap.id for ap in hotspot.aps if ap.hotspot_users]
+    return HotspotSessions(gateway=gateways[0]) if gateways else None
 
 
 def _probe(hotspot: DemoHotspot, speedtest_url: str | None) -> HotspotProbe:
