@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 SILENCE_FACTOR = 2.5  # a session unheard of for this many interim intervals has ended
 DEFAULT_INTERIM_SECONDS = 300.0
 DEFAULT_RETENTION_SECONDS = 7 * 86400.0
-CHUNK = 500  # rows expire() closes or forgets per transaction
+CHUNK = 100  # rows expire() closes or forgets per transaction
 SCHEMA_VERSION = 1
 MIGRATIONS: dict[int, str] = {  # version N -> N + 1; version 0 is an empty file
     0: """
