@@ -11,7 +11,7 @@ import pytest
 
 from wifimon.errors import WifimonError
 from wifimon.sessions.model import NasIdentity
-from wifimon.sessions.table import SCHEMA_VERSION, SessionStoreError, SessionTable
+from wifimon.sessions.table import CHUNK, SCHEMA_VERSION, SessionStoreError, SessionTable
 
 DURI = NasIdentity(identifier="gw-duri", ip="10.60.1.1")
 GALUR = NasIdentity(identifier="gw-galur")
@@ -171,6 +171,18 @@ def test_closed_rows_are_forgotten_after_retention(tmp_path: Path) -> None:
     assert len(rows(path)) == 2
     table.expire(T0 + 1011)
     assert [row[0:2] for row in rows(path)] == [("jb-duri-01", 0)]
+
+
+def test_many_sessions_expire_and_are_forgotten_in_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    table = SessionTable(path, resolve, retention_seconds=100.0)
+    for n in range(CHUNK * 2 + 50):
+        table.start(DURI if n % 2 else GALUR, "10.0.0.1", f"s{n}", T0, 10.0)
+    table.start(DURI, "10.0.0.1", "alive", T0 + 20, 10.0)
+    assert table.expire(T0 + 30) == CHUNK * 2 + 50
+    assert table.counts() == {"jb-duri-01": 1}
+    table.expire(T0 + 131)
+    assert len(rows(path)) == 1
 
 
 def test_sessions_survive_a_restart(tmp_path: Path) -> None:

@@ -362,8 +362,6 @@ def _read(packet: Any) -> _Request:
         raise _Drop("malformed")
     kind = KINDS.get(status, "other") if isinstance(status, str) else "other"
     session_id = _text(_first(packet, "Acct-Session-Id"))
-    if kind in SESSION_KINDS and not session_id:
-        raise _Drop("malformed")
     ip = _first(packet, "NAS-IP-Address") or _first(packet, "NAS-IPv6-Address")
     identity = NasIdentity(
         identifier=_text(_first(packet, "NAS-Identifier")) or None,

@@ -11,9 +11,10 @@ the accounting server calls them directly on the event loop, one packet at a tim
 answers the NAS after the commit. `expire` and `counts` read every open session (100,000
 open: ~15 ms to count, ~0.3 s to find the silent ones) and belong off the loop
 (`asyncio.to_thread`). They read through a second connection (WAL readers never wait for
-the writer) and write in chunks of CHUNK rows, so a packet on the loop waits for the
-writer lock a few milliseconds at most. One lock per connection makes the table safe to
-share between the loop and such threads.
+the writer) and write in chunks of CHUNK rows, so a packet on the loop rarely waits for
+the writer lock (measured with 100,000 open sessions while 50,000 expired at once: packet
+round trip p50 0.35 ms, p99 24 ms, max 0.2 s). One lock per connection makes the table
+safe to share between the loop and such threads.
 
 With synchronous=NORMAL a commit survives wifimon being killed; a power cut may lose the
 last few packets, which the NAS's next Interim-Update restores (an Interim for an unknown
@@ -171,7 +172,7 @@ class SessionTable:
                 "WHERE state = 0 AND nas = ? AND last_update <= ?",
                 (State.NAS_RESTARTED, at, nas_hash(nas_key), at),
             ).rowcount
-        logger.info("sessions closed reason=nas_restarted count=%d", closed)
+        logger.debug("sessions closed reason=nas_restarted count=%d", closed)
         return closed
 
     # upkeep and reading

@@ -1,0 +1,161 @@
+"""RADIUS accounting handled while the daemon polls a Jakarta-sized fleet.
+
+Runs `wifimon run` on N access points (loopback `snmpd` agents, as benchmarks/scale.py) with
+wifimon as a RADIUS accounting server for every titik, measures a quiet window, then a window
+in which a sender process plays Interim-Updates at --rate packets/s (the updates of 9,000
+titik x 50 users every 4 minutes are about 1,900/s). Prints one line:
+
+aps=N titik=N target_pps=X handled_pps=X answered_pps=X lag_p99_quiet_s=X lag_p99_radius_s=X
+polls_quiet=N polls_radius=N
+
+handled_pps counts the packets the daemon accepted (wifimon_radius_packets_total), answered_pps
+the Accounting-Responses the sender got back. Needs snmpd (Debian). Traffic: 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyrad.packet import AcctPacket
+from scale import free_port, lag_p99, scrape, start_agents, total, write_wifimon_config
+
+from wifimon.sessions.radius import accounting_dictionary
+
+SECRET = b"rahasia-benchmark"
+USERS_PER_TITIK = 50
+
+
+def add_radius(config: Path, titik: int, port: int) -> None:
+    """Every titik counts the sessions of its own NAS (NAS-Identifier nas-NNNNN)."""
+    data = yaml.safe_load(config.read_text())
+    (config.parent / "radius-secret").write_text(SECRET.decode() + "\n")
+    data["secrets"]["radius"] = {"file": "radius-secret"}
+    data["sessions"] = {
+        "radius": {"listen": f"127.0.0.1:{port}",
+                   "nas": [{"address": "127.0.0.1", "secret": "radius"}]},
+        "refresh_seconds": 15,
+    }  # fmt: skip
+    config.write_text(yaml.safe_dump(data))
+    inventory_path = config.parent / "inventory.yaml"
+    inventory = yaml.safe_load(inventory_path.read_text())
+    for n, hotspot in enumerate(inventory["hotspots"][:titik]):
+        hotspot["sessions"] = {"nas_identifier": [f"nas-{n:05d}"]}
+    inventory_path.write_text(yaml.safe_dump(inventory))
+
+
+def packets(titik: int, count: int) -> list[bytes]:
+    """Signed Interim-Updates of `count` sessions spread over the titik (built up front)."""
+    dictionary = accounting_dictionary()
+    built = []
+    for n in range(count):
+        packet = AcctPacket(secret=SECRET, dict=dictionary, id=n % 256)
+        packet["Acct-Status-Type"] = "Interim-Update"
+        packet["Acct-Session-Id"] = f"bench-{n:07d}"
+        packet["NAS-Identifier"] = f"nas-{(n // USERS_PER_TITIK) % titik:05d}"
+        packet["Acct-Interim-Interval"] = 240
+        built.append(packet.RequestPacket())
+    return built
+
+
+def send(port: int, titik: int, rate: float, seconds: float, ready: Any, answered: Any) -> None:
+    """The sender process: builds its packets, says so, then sends paced datagrams for
+    `seconds`, counting the answers that come back."""
+    wire = packets(titik, min(int(rate * seconds), titik * USERS_PER_TITIK))
+    ready.set()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.setblocking(False)
+    started, sent, got = time.monotonic(), 0, 0
+    while (now := time.monotonic()) < started + seconds:
+        due = int((now - started) * rate)
+        while sent < due:
+            with contextlib.suppress(BlockingIOError):
+                sock.sendto(wire[sent % len(wire)], ("127.0.0.1", port))
+            sent += 1
+        with contextlib.suppress(BlockingIOError):
+            while sock.recv(4096):
+                got += 1
+        time.sleep(0.002)
+    answered.value = got
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--aps", type=int, default=20000)
+    parser.add_argument("--titik", type=int, default=9000)
+    parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=30.0)
+    parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--agents", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        agents, ports = start_agents(work, args.agents)
+        listen, radius_port = f"127.0.0.1:{free_port()}", free_port(socket.SOCK_DGRAM)
+        config = write_wifimon_config(work, args.aps, ports, args.interval, listen)
+        titik = min(args.titik, (args.aps + 1) // 2)
+        add_radius(config, titik, radius_port)
+        log = (work / "wifimon.log").open("wb")
+        command = [sys.executable, "-m", "wifimon.cli", "--log-level", "warning", "run",
+                   "--config", str(config)]  # fmt: skip
+        daemon = subprocess.Popen(command, stdout=log, stderr=log)
+        url = f"http://{listen}/metrics"
+        try:
+            wait_ready(listen)
+            time.sleep(args.warmup)
+            quiet_a, _ = scrape(url)
+            time.sleep(args.window)
+            quiet_b, _ = scrape(url)
+            answered, ready = multiprocessing.Value("l", 0), multiprocessing.Event()
+            sender = multiprocessing.Process(
+                target=send, args=(radius_port, titik, args.rate, args.window, ready, answered)
+            )
+            sender.start()
+            ready.wait(timeout=300)
+            busy_a, _ = scrape(url)
+            sender.join()
+            busy_b, _ = scrape(url)
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=30)
+            for agent in agents:
+                agent.terminate()
+        accepted = total(busy_b, "wifimon_radius_packets_total", result="accepted") - total(
+            busy_a, "wifimon_radius_packets_total", result="accepted"
+        )
+        polls = "wifimon_polls_total"
+        print(
+            f"aps={args.aps} titik={titik} target_pps={args.rate:g} "
+            f"handled_pps={accepted / args.window:.0f} "
+            f"answered_pps={answered.value / args.window:.0f} "
+            f"lag_p99_quiet_s={lag_p99(quiet_a, quiet_b):g} "
+            f"lag_p99_radius_s={lag_p99(busy_a, busy_b):g} "
+            f"polls_quiet={total(quiet_b, polls) - total(quiet_a, polls):.0f} "
+            f"polls_radius={total(busy_b, polls) - total(busy_a, polls):.0f}"
+        )
+
+
+def wait_ready(listen: str) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"http://{listen}/-/ready", timeout=2)
+            return
+        time.sleep(0.5)
+    raise SystemExit("wifimon did not become ready")
+
+
+if __name__ == "__main__":
+    main()
