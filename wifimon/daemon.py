@@ -290,8 +290,8 @@ class Daemon:
         radius = self.self_metrics.radius_packets
         return SessionService(
             settings, self.config.inventory, self.config.secrets, self.state_dir,
-            on_drop=lambda reason: radius.labels("dropped", reason).inc(),
-            on_accept=lambda kind: radius.labels("accepted", kind).inc(),
+            on_drop=lambda reason, n: radius.labels("dropped", reason).inc(n),
+            on_accept=lambda kind, n: radius.labels("accepted", kind).inc(n),
         )  # fmt: skip
 
     async def _sessions_job(self, _key: str, _first_run: float) -> None:
@@ -583,6 +583,8 @@ class Daemon:
         self._gateways = gateway_titik(new.inventory)
         if self.sessions is not None:
             self.sessions.adopt(new.inventory)
+        if new.model.sessions != old.sessions:
+            log.warning("sessions settings changed: they take effect when wifimon restarts")
         if new.model.polling.concurrency != old.polling.concurrency:
             self.semaphore = asyncio.Semaphore(new.model.polling.concurrency)
         self.probes.reconfigure(new)

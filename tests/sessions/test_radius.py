@@ -489,3 +489,33 @@ def test_addresses_are_matched_in_any_spelling(tmp_path: Path) -> None:
     assert server.handle(mapped, "::ffff:127.0.0.1") is not None  # a dual-stack socket
     assert table.counts() == {"jb-duri-01": 2}
     table.close()
+
+
+def test_a_misconfigured_nas_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    table = SessionTable(tmp_path / "s.sqlite", resolve)
+    server = AccountingServer(table, {"127.0.0.1": SECRET.encode()})
+    caplog.set_level(logging.WARNING, logger="wifimon.sessions")
+    for n in range(3):
+        assert server.handle(signed({**START, 44: [b"%d" % n]}), "192.0.2.7") is None
+        unmapped = {40: [struct.pack("!I", 1)], 44: [b"%d" % n], 32: [b"gw-nowhere"]}
+        assert server.handle(signed(unmapped), "127.0.0.1") is not None
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2, warnings
+    assert "nas=192.0.2.7" in warnings[0] and "nas_identifier=gw-nowhere" in warnings[1]
+    table.close()
+
+
+def test_a_status_type_wifimon_does_not_count_is_answered(tmp_path: Path) -> None:
+    table = SessionTable(tmp_path / "s.sqlite", resolve)
+    accepts: Counter[str] = Counter()
+    server = AccountingServer(
+        table, {"127.0.0.1": SECRET.encode()}, on_accept=lambda k: accepts.update([k])
+    )
+    failed = signed({40: [struct.pack("!I", 15)], 44: [b"f1"], 32: [b"gw-duri"]})
+    reply = server.handle(failed, "127.0.0.1")
+    assert reply is not None
+    check_reply(reply, failed)
+    assert accepts == {"other": 1} and table.counts() == {}
+    table.close()

@@ -4,7 +4,6 @@ retention, restarts of wifimon, and that nothing but hashes and times is stored.
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -252,14 +251,11 @@ def test_a_resolver_error_changes_nothing(table: SessionTable) -> None:
     assert table.counts() == {"jb-duri-01": 1}
 
 
-def test_thousands_of_packets_a_second(table: SessionTable) -> None:
-    """Interim-Updates, the bulk of accounting, stay far below a millisecond each."""
+def test_thousands_of_interim_updates_keep_one_session_each(table: SessionTable) -> None:
+    """Interim-Updates, the bulk of accounting (their speed: benchmarks/radius_load.py)."""
     n = 2000
     for i in range(n):
         table.start(DURI, "10.0.0.1", f"s{i}", T0, None)
-    began = time.perf_counter()
     for i in range(n):
         table.interim(DURI, "10.0.0.1", f"s{i}", T0 + 60, None)
-    per_second = n / (time.perf_counter() - began)
     assert table.counts() == {"jb-duri-01": n}
-    assert per_second > 2000, f"{per_second:.0f} interim updates/s"

@@ -263,7 +263,8 @@ class AccountingServer:
                     self._notify(self._on_drop, "unknown_titik")
                     return
         except SessionStoreError as exc:
-            logger.warning("radius packet not recorded nas=%s error=%s", nas, exc)
+            self._warn_once(("store_error", str(exc)), "radius packets not recorded, the NAS "
+                            "will retransmit nas=%s error=%s", nas, exc)  # fmt: skip
             raise _Drop("store_error") from exc
         logger.debug("radius accounting kind=%s nas=%s titik=%s", request.kind, nas, titik)
         self._notify(self._on_accept, request.kind)
@@ -288,10 +289,10 @@ class AccountingServer:
 
     def _warn_once(self, key: tuple[str, ...], message: str, *args: object) -> None:
         """Operators learn about a misconfigured NAS once, not 2,000 times a second."""
-        if key in self._warned:
+        if key in self._warned or len(self._warned) >= MAX_WARNED:
+            logger.debug(message, *args)
             return
-        if len(self._warned) < MAX_WARNED:
-            self._warned.add(key)
+        self._warned.add(key)
         logger.warning(message, *args)
 
     @staticmethod
@@ -362,6 +363,8 @@ def _read(packet: Any) -> _Request:
         raise _Drop("malformed")
     kind = KINDS.get(status, "other") if isinstance(status, str) else "other"
     session_id = _text(_first(packet, "Acct-Session-Id"))
+    if kind in SESSION_KINDS and not session_id:
+        raise _Drop("malformed")
     ip = _first(packet, "NAS-IP-Address") or _first(packet, "NAS-IPv6-Address")
     identity = NasIdentity(
         identifier=_text(_first(packet, "NAS-Identifier")) or None,

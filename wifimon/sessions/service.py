@@ -1,5 +1,5 @@
-"""The daemon's session sources together: RADIUS accounting received, a radacct table read,
-and the count per titik that the state keeps.
+"""The daemon's session sources together: RADIUS accounting received (in a process of its
+own, sessions/receiver.py), a radacct table read, and the count per titik the state keeps.
 
 Counts reach the state every `refresh` (the daemon's sessions job); a titik whose NAS is
 mapped gets its open sessions, 0 included, while a source is working, and unknown while
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -20,8 +19,9 @@ from wifimon.inventory import Inventory
 from wifimon.measurements import ApSample
 from wifimon.secrets import Secret
 from wifimon.sessions.mapping import NasMap, nas_map
+from wifimon.sessions.model import NasIdentity
 from wifimon.sessions.radacct import RadacctSource
-from wifimon.sessions.radius import AccountingServer
+from wifimon.sessions.receiver import Receiver, ReceiverConfig
 from wifimon.sessions.settings import SessionSettings
 from wifimon.sessions.table import SessionTable
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SESSIONS_FILE = "sessions.sqlite"
 DAY_SECONDS = 86400.0
 
-Counter = Callable[[str], None]
+PacketCount = Callable[[str, int], None]  # (reason or kind, packets)
 
 
 class SessionService:
@@ -42,65 +42,66 @@ class SessionService:
         inventory: Inventory,
         secrets: Mapping[str, Secret],
         state_dir: Path,
-        on_drop: Counter | None = None,
-        on_accept: Counter | None = None,
+        on_drop: PacketCount | None = None,
+        on_accept: PacketCount | None = None,
     ) -> None:
         self.settings = settings
         self.map: NasMap = nas_map(inventory)
-        self.table = SessionTable(
-            state_dir / SESSIONS_FILE,
-            self._resolve,
-            settings.default_interim_seconds,
-            settings.retention_days * DAY_SECONDS,
-        )
-        self.server: AccountingServer | None = None
+        self.path = state_dir / SESSIONS_FILE
+        self.on_drop, self.on_accept = on_drop, on_accept
+        self.receiver: Receiver | None = None
+        self.table: SessionTable | None = None  # the daemon's reading side of the file
         if settings.radius is not None:
+            host, port = settings.radius.host_port
             nas_secrets = {
                 n.address: secrets[n.secret].reveal().encode() for n in settings.radius.nas
             }
-            self.server = AccountingServer(self.table, nas_secrets, on_drop, on_accept)
+            self.receiver = Receiver(ReceiverConfig(
+                self.path, self.map, nas_secrets, host, port, settings.default_interim_seconds,
+                settings.retention_days * DAY_SECONDS, settings.refresh_seconds))  # fmt: skip
         self.radacct: RadacctSource | None = None
         if settings.radacct is not None:
             dsn = secrets[settings.radacct.dsn].reveal()
             self.radacct = RadacctSource(dsn, self._resolve, settings.radacct.table,
                                          settings.radacct.stale_after_seconds)  # fmt: skip
-        self._listening_since: float | None = None
 
-    def _resolve(self, identity: object) -> str | None:
-        """Through the current map, so a reload's new mapping applies to the next packet."""
-        return self.map(identity)  # type: ignore[arg-type]
+    def _resolve(self, identity: NasIdentity) -> str | None:
+        """Through the current map, so a reload's mapping applies to the next read."""
+        return self.map(identity)
 
     def adopt(self, inventory: Inventory) -> None:
         """A reloaded inventory's NAS map (sessions already open keep their titik)."""
         self.map = nas_map(inventory)
+        if self.receiver is not None:
+            self.receiver.adopt(self.map)
 
     async def start(self) -> None:
-        """Listen for accounting (a port in use is an error naming it)."""
-        if self.server is None or self.settings.radius is None:
+        """Start the accounting process (RadiusError, naming the address, when it cannot)."""
+        if self.receiver is None:
             return
-        host, port = self.settings.radius.host_port
-        try:
-            await self.server.start(host, port)
-        except OSError as exc:
-            raise WifimonError(f"sessions.radius.listen {host}:{port}: {exc.strerror}") from exc
-        self._listening_since = time.time()
-        log.info("radius accounting listening on %s:%d", host, self.server.port)
+        await self.receiver.start()
+        self.table = await asyncio.to_thread(SessionTable, self.path, self._resolve)
+        log.info("radius accounting listening port=%s", self.receiver.port)
 
     async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
         if self.radacct is not None:
             await self.radacct.close()
-        await asyncio.to_thread(self.table.close)
+        if self.table is not None:
+            await asyncio.to_thread(self.table.close)
 
     async def refresh(self, now: float) -> dict[str, int | None]:
         """Open sessions per mapped titik; None where no working source can tell."""
         counts: dict[str, int] = {}
         known = False
-        if self.server is not None:
-            await asyncio.to_thread(self.table.expire, now, self._listening_since)
-            counts = await asyncio.to_thread(self.table.counts)
-            known = True
+        if self.receiver is not None and self.table is not None:
+            self._count_packets()
+            if self.receiver.alive:
+                counts = await asyncio.to_thread(self.table.counts)
+                known = True
+            else:
+                log.error("the radius accounting process has ended: sessions are unknown")
         if self.radacct is not None:
             try:
                 for titik, n in (await self.radacct.counts(now)).items():
@@ -109,6 +110,15 @@ class SessionService:
             except WifimonError as exc:
                 log.warning("radacct not read: %s", exc)
         return {titik: (counts.get(titik, 0) if known else None) for titik in self.map.titik}
+
+    def _count_packets(self) -> None:
+        """The accounting process's packet counters into the daemon's metrics."""
+        assert self.receiver is not None
+        dropped, accepted = self.receiver.counters()
+        for callback, counts in ((self.on_drop, dropped), (self.on_accept, accepted)):
+            if callback is not None:
+                for key, n in counts.items():
+                    callback(key, n)
 
 
 def gateway_titik(inventory: Inventory) -> dict[str, list[tuple[str, str | None]]]:
