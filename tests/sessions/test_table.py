@@ -259,3 +259,20 @@ def test_thousands_of_interim_updates_keep_one_session_each(table: SessionTable)
     for i in range(n):
         table.interim(DURI, "10.0.0.1", f"s{i}", T0 + 60, None)
     assert table.counts() == {"jb-duri-01": n}
+
+
+def test_a_batch_commits_once_and_a_failing_change_undoes_only_itself(tmp_path: Path) -> None:
+    def resolve_or_fail(identity: NasIdentity) -> str | None:
+        if identity.identifier == "gw-sick":
+            raise RuntimeError("inventory bug")
+        return resolve(identity)
+
+    table = SessionTable(tmp_path / "sessions.sqlite", resolve_or_fail)
+    with table.batch():
+        table.start(DURI, "10.0.0.1", "s1", T0, None)
+        with pytest.raises(RuntimeError):
+            table.start(NasIdentity(identifier="gw-sick"), "10.0.0.9", "s9", T0, None)
+        table.start(GALUR, "10.0.0.2", "s2", T0, None)
+        assert rows(table.path) == []  # nothing is committed before the batch ends
+    assert table.counts() == {"jb-duri-01": 1, "jp-glr-01": 1}
+    table.close()

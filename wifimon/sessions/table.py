@@ -116,6 +116,7 @@ class SessionTable:
         self._default_interim = float(default_interim_seconds)
         self._retention = float(retention_seconds)
         self._lock = threading.Lock()  # the writer connection
+        self._batch_owner: int | None = None  # the thread inside `batch()`
         self._read_lock = threading.Lock()  # the reader connection
         try:
             self._db = open_database(path, MIGRATIONS, SCHEMA_VERSION)
@@ -272,8 +273,22 @@ class SessionTable:
         return self._default_interim if stored is None else stored
 
     @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several packets' changes in one commit (the accounting server answers them after
+        it): inside, each change is a savepoint of its own, so one that fails undoes itself."""
+        with self._transaction():
+            self._batch_owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._batch_owner = None
+
+    @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One locked BEGIN IMMEDIATE ... COMMIT; sqlite3 errors become SessionStoreError."""
+        if self._batch_owner == threading.get_ident():
+            yield from self._savepoint()
+            return
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -291,6 +306,20 @@ class SessionTable:
             except sqlite3.Error as exc:
                 _rollback_quietly(self._db)
                 raise SessionStoreError(f"{self.path}: cannot commit: {exc}") from exc
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        """A change inside a batch: undone alone when it fails."""
+        db = self._db
+        db.execute("SAVEPOINT change")
+        try:
+            yield db
+        except BaseException as exc:
+            db.execute("ROLLBACK TO change")
+            db.execute("RELEASE change")
+            if isinstance(exc, sqlite3.Error):
+                raise SessionStoreError(f"{self.path}: cannot write: {exc}") from exc
+            raise
+        db.execute("RELEASE change")
 
 
 def _rollback_quietly(db: sqlite3.Connection) -> None:
