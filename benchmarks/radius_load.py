@@ -6,10 +6,12 @@ in which a sender process plays Interim-Updates at --rate packets/s (the updates
 titik x 50 users every 4 minutes are about 1,900/s). Prints one line:
 
 aps=N titik=N target_pps=X handled_pps=X answered_pps=X lag_p99_quiet_s=X lag_p99_radius_s=X
-polls_quiet=N polls_radius=N
+polls_quiet=N polls_radius=N daemon_cpu_cores=X radius_cpu_us_per_packet=X
 
-handled_pps counts the packets the daemon accepted (wifimon_radius_packets_total), answered_pps
-the Accounting-Responses the sender got back. Needs snmpd (Debian). Traffic: 127.0.0.1 only.
+answered_pps counts the Accounting-Responses the sender got back (each sent after its packet
+was stored); handled_pps the packets the daemon's metrics counted as accepted in the window
+(the accounting process reports them every refresh_seconds, so the last few seconds' arrive
+after the window); radius_cpu_us_per_packet is the accounting process's CPU per answer. Needs snmpd (Debian). Traffic: 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from typing import Any
 
 import yaml
 from pyrad.packet import AcctPacket
-from scale import free_port, lag_p99, scrape, start_agents, total, write_wifimon_config
+from scale import (
+    cpu_seconds,
+    free_port,
+    lag_p99,
+    scrape,
+    start_agents,
+    total,
+    write_wifimon_config,
+)
 
 from wifimon.sessions.radius import accounting_dictionary
 
@@ -125,8 +135,11 @@ def main() -> None:
             sender.start()
             ready.wait(timeout=300)
             busy_a, _ = scrape(url)
+            receiver = children(daemon.pid)
+            cpu_a = cpu_seconds(daemon.pid), sum(cpu_seconds(pid) for pid in receiver)
             sender.join()
             busy_b, _ = scrape(url)
+            cpu_b = cpu_seconds(daemon.pid), sum(cpu_seconds(pid) for pid in receiver)
         finally:
             daemon.terminate()
             daemon.wait(timeout=30)
@@ -143,8 +156,21 @@ def main() -> None:
             f"lag_p99_quiet_s={lag_p99(quiet_a, quiet_b):g} "
             f"lag_p99_radius_s={lag_p99(busy_a, busy_b):g} "
             f"polls_quiet={total(quiet_b, polls) - total(quiet_a, polls):.0f} "
-            f"polls_radius={total(busy_b, polls) - total(busy_a, polls):.0f}"
+            f"polls_radius={total(busy_b, polls) - total(busy_a, polls):.0f} "
+            f"daemon_cpu_cores={(cpu_b[0] - cpu_a[0]) / args.window:.2f} "
+            f"radius_cpu_us_per_packet={(cpu_b[1] - cpu_a[1]) / max(answered.value, 1) * 1e6:.0f}"
         )
+
+
+def children(pid: int) -> list[int]:
+    """The daemon's child processes (the RADIUS accounting process)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def wait_ready(listen: str) -> None:
