@@ -11,7 +11,8 @@ polls_quiet=N polls_radius=N daemon_cpu_cores=X radius_cpu_us_per_packet=X
 answered_pps counts the Accounting-Responses the sender got back (each sent after its packet
 was stored); handled_pps the packets the daemon's metrics counted as accepted in the window
 (the accounting process reports them every refresh_seconds, so the last few seconds' arrive
-after the window); radius_cpu_us_per_packet is the accounting process's CPU per answer. Needs snmpd (Debian). Traffic: 127.0.0.1 only.
+after the window); radius_cpu_us_per_packet is the accounting process's CPU per answer.
+Needs snmpd (Debian). Traffic: 127.0.0.1 only.
 """
 
 from __future__ import annotations
