@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from scale import (
     scrape,
     start_agents,
     total,
+    wait_ready,
     write_wifimon_config,
 )
 
@@ -172,16 +172,6 @@ def children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(stat.parent.name))
     return found
-
-
-def wait_ready(listen: str) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(f"http://{listen}/-/ready", timeout=2)
-            return
-        time.sleep(0.5)
-    raise SystemExit("wifimon did not become ready")
 
 
 if __name__ == "__main__":

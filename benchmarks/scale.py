@@ -220,12 +220,7 @@ def run_wifimon(
     )
     url = f"http://{listen}/metrics"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"http://{listen}/-/ready", timeout=2)
-                break
-            time.sleep(0.5)
+        wait_ready(listen)
         time.sleep(warmup)
         before, _ = scrape(url)
         cpu_before, started = cpu_seconds(process.pid), time.monotonic()
@@ -247,6 +242,17 @@ def run_wifimon(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def wait_ready(listen: str, seconds: float = 180.0) -> None:
+    """Until wifimon's /-/ready answers (loading a large fleet takes a while)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"http://{listen}/-/ready", timeout=2)
+            return
+        time.sleep(0.5)
+    raise SystemExit("wifimon did not become ready")
 
 
 def exporter_config(work: Path) -> Path:

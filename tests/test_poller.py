@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from tests.conftest import FIXTURES, RECORDINGS, RunningAgent
+from wifimon.measurements import ApSample
 from wifimon.poller import poll_ap
 from wifimon.snmp.fake import FakeSnmpClient
-from wifimon.snmp.profiles import load_profiles
+from wifimon.snmp.profiles import ProfileSet, load_profiles
 from wifimon.snmp.pysnmp_client import PysnmpClient
 from wifimon.snmp.types import SnmpTarget
 
@@ -56,18 +57,25 @@ async def test_unknown_profile_name_falls_to_generic_detection() -> None:
     assert sample.clients.total is None
 
 
+async def poll_stalled(
+    agent: RunningAgent, community: str, profiles: ProfileSet, profile: str
+) -> ApSample:
+    """Poll a recording whose table stalls after its first row (SNMPv1: one row a request)."""
+    await agent.settle(community)
+    client = PysnmpClient()
+    try:
+        target = agent.target(community, version="1", timeout=1.0, retries=1)
+        return await poll_ap(client, target, community, profiles, profile)
+    finally:
+        await client.close()
+
+
 async def test_a_table_that_stalls_mid_walk_gives_unknown_not_a_partial_sum(
     slow_agent: RunningAgent,
 ) -> None:
     """The first row answers, the second never does in time (SNMPv1: one row a request)."""
-    await slow_agent.settle("stall-mid-table")
     profiles = load_profiles([FIXTURES / "profiles"])
-    client = PysnmpClient()
-    try:
-        target = slow_agent.target("stall-mid-table", version="1", timeout=1.0, retries=1)
-        sample = await poll_ap(client, target, "wlc", profiles, "test-wlc")
-    finally:
-        await client.close()
+    sample = await poll_stalled(slow_agent, "stall-mid-table", profiles, "test-wlc")
     assert sample.reachable and sample.sys_name == "stall-mid-table"
     assert "timeout" in [i.reason for i in sample.issues]
     assert sample.clients.total is None  # not 5, the rows that came before the stall
@@ -78,13 +86,7 @@ async def test_a_hotspot_table_cut_mid_walk_gives_unknown_sessions(
     slow_agent: RunningAgent,
 ) -> None:
     """One logged-in user answers, the next never does in time: sessions unknown, not 1."""
-    await slow_agent.settle("stall-hotspot")
-    client = PysnmpClient()
-    try:
-        target = slow_agent.target("stall-hotspot", version="1", timeout=1.0, retries=1)
-        sample = await poll_ap(client, target, "gw", PROFILES, "mikrotik")
-    finally:
-        await client.close()
+    sample = await poll_stalled(slow_agent, "stall-hotspot", PROFILES, "mikrotik")
     assert sample.reachable and "timeout" in [i.reason for i in sample.issues]
     assert sample.sessions is None
 

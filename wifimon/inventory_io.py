@@ -50,7 +50,15 @@ AP_COLUMNS = (
     "controller_ap",
 )
 PROBE_COLUMNS = ("probe_ping", "probe_http_url", "probe_iperf3")
-CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS, *PROBE_COLUMNS)
+# Where the titik's portal sessions are counted; the lists are names separated by spaces.
+SESSION_LISTS = ("nas_identifier", "nas_ip", "called_station_id")
+SESSION_COLUMNS = (
+    "users_from",
+    *(f"sessions_{key}" for key in SESSION_LISTS),
+    "sessions_gateway",
+    "sessions_hotspot_server",
+)
+CSV_COLUMNS = (*HOTSPOT_COLUMNS, *CONTACT_COLUMNS, *AP_COLUMNS, *PROBE_COLUMNS, *SESSION_COLUMNS)
 REQUIRED_COLUMNS = (*HOTSPOT_COLUMNS[:9], "ap_id", "ap_address", "snmp_credentials")
 _MODEL_FIELD_TO_COLUMN: dict[str, str] = {
     "id": "hotspot_id",
@@ -250,7 +258,30 @@ def _hotspot_from_row(row: dict[str, str], delimiter: str) -> dict[str, Any]:
     }
     if probe:
         hotspot["probe"] = probe
+    sessions: dict[str, Any] = {
+        key: row[f"sessions_{key}"].split() for key in SESSION_LISTS if row.get(f"sessions_{key}")
+    }
+    for key in ("gateway", "hotspot_server"):
+        if row.get(f"sessions_{key}"):
+            sessions[key] = row[f"sessions_{key}"]
+    if sessions:
+        hotspot["sessions"] = sessions
+    if row.get("users_from"):
+        hotspot["users_from"] = row["users_from"]
     return hotspot
+
+
+def _session_cells(hotspot: Hotspot) -> dict[str, str]:
+    """The titik's session source and users_from as CSV cells (empty when not set)."""
+    sessions = hotspot.sessions
+    cells = {column: "" for column in SESSION_COLUMNS}
+    cells["users_from"] = hotspot.users_from or ""
+    if sessions is not None:
+        for key in SESSION_LISTS:
+            cells[f"sessions_{key}"] = " ".join(getattr(sessions, key))
+        cells["sessions_gateway"] = sessions.gateway or ""
+        cells["sessions_hotspot_server"] = sessions.hotspot_server or ""
+    return cells
 
 
 def _csv_error(
@@ -336,6 +367,7 @@ def to_csv(inventory: Inventory, delimiter: str = ",") -> str:
                 "probe_ping": hotspot.probe.ping or "",
                 "probe_http_url": hotspot.probe.http_url or "",
                 "probe_iperf3": hotspot.probe.iperf3 or "",
+                **_session_cells(hotspot),
             }
         )
     return out.getvalue()
