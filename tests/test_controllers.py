@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from tests.conftest import FIXTURES, RunningAgent
+from tests.fleet_edit import edited_fleet
 from wifimon.controllers import managed_samples
 from wifimon.daemon import Daemon, polled_aps, used_controllers
-from wifimon.demo.fleet import write_fleet
 from wifimon.errors import ConfigError
 from wifimon.inventory import AccessPoint
 from wifimon.inventory_io import parse_csv, to_csv
@@ -67,29 +67,28 @@ def test_a_polled_ap_needs_credentials_and_a_managed_one_does_not() -> None:
 
 def fleet_with_controller(tmp_path: Path, port: int, controller_ref: str = "wlc-1") -> Path:
     """The demo fleet where titik jp-glr-01 and jp-glr-02 are read through controller wlc-1."""
-    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
-    data = yaml.safe_load(config.read_text())
-    (tmp_path / "secrets" / "wlc").write_text("wlc-test\n")
-    data["secrets"]["community-wlc"] = {"file": "secrets/wlc"}
-    data["snmp_credentials"]["wlc"] = {"version": "2c", "community": "community-wlc"}
-    data["profiles_dirs"] = [str(FIXTURES / "profiles")]
-    data["polling"].update(timeout_seconds=0.3, retries=0)
-    config.write_text(yaml.safe_dump(data))
-    inventory_path = tmp_path / "inventory.yaml"
-    inventory = yaml.safe_load(inventory_path.read_text())
-    inventory["controllers"] = [
-        {"id": "wlc-1", "address": f"127.0.0.1:{port}", "credentials": "wlc"}
-    ]
+
+    def configure(data: dict[str, Any]) -> None:
+        data["snmp_credentials"]["wlc"] = {"version": "2c", "community": "community-wlc"}
+        data["profiles_dirs"] = [str(FIXTURES / "profiles")]
+        data["polling"].update(timeout_seconds=0.3, retries=0)
+
     on_controller = {"jp-glr-01-a": "AP-Galur-01", "jp-glr-01-b": "00:1a:1e:00:00:02",
                      "jp-glr-02-a": "AP-Hilang"}  # fmt: skip
-    for hotspot in inventory["hotspots"]:
-        for ap in hotspot["access_points"]:
-            if ap["id"] in on_controller:
-                del ap["credentials"]
-                ap["controller"] = controller_ref
-                ap["controller_ap"] = on_controller[ap["id"]]
-    inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
-    return config
+
+    def manage(inventory: dict[str, Any]) -> None:
+        inventory["controllers"] = [
+            {"id": "wlc-1", "address": f"127.0.0.1:{port}", "credentials": "wlc"}
+        ]
+        for hotspot in inventory["hotspots"]:
+            for ap in hotspot["access_points"]:
+                if ap["id"] in on_controller:
+                    del ap["credentials"]
+                    ap["controller"] = controller_ref
+                    ap["controller_ap"] = on_controller[ap["id"]]
+
+    return edited_fleet(tmp_path, secrets={"community-wlc": "wlc-test"}, config=configure,
+                        inventory=manage)  # fmt: skip
 
 
 async def test_the_daemon_reads_managed_aps_through_their_controller(

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
+from tests.fleet_edit import edited_fleet, titik
 from tests.postgres import PostgresServer, postgres  # noqa: F401
 from tests.sessions.test_radacct import SCHEMA, closed_port
 from wifimon.daemon import Daemon
-from wifimon.demo.fleet import write_fleet
 
 NAS_IP = "198.51.100.20"  # a NAS address in the table's rows only: no traffic goes there
 
 
 def fleet_reading_radacct(tmp_path: Path, dsn: str) -> Path:
     """The demo fleet whose titik jt-cbu-02 counts the sessions of NAS 198.51.100.20."""
-    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
-    data = yaml.safe_load(config.read_text())
-    (tmp_path / "secrets" / "radacct").write_text(dsn + "\n")
-    data["secrets"]["radacct-dsn"] = {"file": "secrets/radacct"}
-    data["sessions"] = {"radacct": {"dsn": "radacct-dsn"}}
-    config.write_text(yaml.safe_dump(data))
-    inventory_path = tmp_path / "inventory.yaml"
-    inventory = yaml.safe_load(inventory_path.read_text())
-    for hotspot in inventory["hotspots"]:
-        if hotspot["id"] == "jt-cbu-02":
-            hotspot["sessions"] = {"nas_ip": [NAS_IP]}
-    inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
-    return config
+
+    def radacct(data: dict[str, Any]) -> None:
+        data["sessions"] = {"radacct": {"dsn": "radacct-dsn"}}
+
+    def nas(inventory: dict[str, Any]) -> None:
+        titik(inventory, "jt-cbu-02")["sessions"] = {"nas_ip": [NAS_IP]}
+
+    return edited_fleet(tmp_path, secrets={"radacct-dsn": dsn}, config=radacct, inventory=nas)
 
 
 async def test_open_radacct_sessions_are_the_titik_users(

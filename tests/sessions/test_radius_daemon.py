@@ -11,12 +11,12 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
+from tests.fleet_edit import edited_fleet, titik
 from tests.test_daemon import RunningDaemon, _ready, free_tcp_port
-from wifimon.demo.fleet import write_fleet
 
 RADCLIENT = shutil.which("radclient")
 SECRET = "rahasia-nas-duri"
@@ -46,25 +46,22 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDa
     workdir = tmp_path_factory.mktemp("radius")
     listen = f"127.0.0.1:{free_tcp_port()}"
     radius_port = free_udp_port()
-    config = write_fleet(workdir, 9, listen, 60.0)
-    data = yaml.safe_load(config.read_text())
-    (workdir / "secrets" / "nas").write_text(SECRET + "\n")
-    data["secrets"]["radius-duri"] = {"file": "secrets/nas"}
-    data["sessions"] = {
-        "radius": {"listen": f"127.0.0.1:{radius_port}",
-                   "nas": [{"address": "127.0.0.1", "secret": "radius-duri"}]},
-        "refresh_seconds": 0.5,
-    }  # fmt: skip
-    data["probes"] = {"icmp": {"enabled": False}, "throughput": {"enabled": False}}
-    data["rules"] = "penuh.yaml"
+
+    def radius(data: dict[str, Any]) -> None:
+        data["sessions"] = {
+            "radius": {"listen": f"127.0.0.1:{radius_port}",
+                       "nas": [{"address": "127.0.0.1", "secret": "radius-duri"}]},
+            "refresh_seconds": 0.5,
+        }  # fmt: skip
+        data["probes"] = {"icmp": {"enabled": False}, "throughput": {"enabled": False}}
+        data["rules"] = "penuh.yaml"
+
+    def nas(inventory: dict[str, Any]) -> None:
+        titik(inventory, TITIK)["sessions"] = {"nas_identifier": ["gw-duri-kosambi"]}
+
+    config = edited_fleet(workdir, listen=listen, secrets={"radius-duri": SECRET},
+                          config=radius, inventory=nas)  # fmt: skip
     (workdir / "penuh.yaml").write_text(RULES)
-    config.write_text(yaml.safe_dump(data))
-    inventory_path = workdir / "inventory.yaml"
-    inventory = yaml.safe_load(inventory_path.read_text())
-    for hotspot in inventory["hotspots"]:
-        if hotspot["id"] == TITIK:
-            hotspot["sessions"] = {"nas_identifier": ["gw-duri-kosambi"]}
-    inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
     running = RunningDaemon.spawn(config, listen, workdir / "wifimon.log")
     try:
         running.wait_for(lambda: _ready(running), what="/-/ready")

@@ -4,35 +4,31 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from tests.conftest import RunningAgent
+from tests.fleet_edit import edited_fleet, titik
 from wifimon.daemon import Daemon
-from wifimon.demo.fleet import write_fleet
 
 
 def fleet_with_gateway(tmp_path: Path, port: int) -> Path:
     """Titik jb-dks-02's AP is a hotspot gateway that also serves js-psm-01 (server 2)."""
-    config = write_fleet(tmp_path, 9, "127.0.0.1:9", 60.0)
-    data = yaml.safe_load(config.read_text())
-    (tmp_path / "secrets" / "gw").write_text("mikrotik-hotspot-gateway\n")
-    data["secrets"]["community-gw"] = {"file": "secrets/gw"}
-    data["snmp_credentials"]["gw"] = {"version": "2c", "community": "community-gw"}
-    config.write_text(yaml.safe_dump(data))
-    inventory_path = tmp_path / "inventory.yaml"
-    inventory = yaml.safe_load(inventory_path.read_text())
-    for hotspot in inventory["hotspots"]:
-        if hotspot["id"] == "jb-dks-02":
-            hotspot["access_points"][0].update(address=f"127.0.0.1:{port}", credentials="gw")
-            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "1"}
-        if hotspot["id"] == "js-psm-01":
-            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "2"}
-        if hotspot["id"] == "jt-cbu-02":
-            hotspot["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "9"}
-            hotspot["users_from"] = "associated"
-    inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
-    return config
+
+    def credentials(data: dict[str, Any]) -> None:
+        data["snmp_credentials"]["gw"] = {"version": "2c", "community": "community-gw"}
+
+    def gateway(inventory: dict[str, Any]) -> None:
+        duri = titik(inventory, "jb-dks-02")
+        duri["access_points"][0].update(address=f"127.0.0.1:{port}", credentials="gw")
+        duri["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "1"}
+        titik(inventory, "js-psm-01")["sessions"] = {"gateway": "jb-dks-02-a",
+                                                     "hotspot_server": "2"}  # fmt: skip
+        cbu = titik(inventory, "jt-cbu-02")
+        cbu["sessions"] = {"gateway": "jb-dks-02-a", "hotspot_server": "9"}
+        cbu["users_from"] = "associated"
+
+    return edited_fleet(tmp_path, secrets={"community-gw": "mikrotik-hotspot-gateway"},
+                        config=credentials, inventory=gateway)  # fmt: skip
 
 
 async def test_a_gateways_hotspot_users_are_the_users_of_the_titik_it_serves(
