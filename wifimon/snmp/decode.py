@@ -472,8 +472,7 @@ def walk_groups(profile: Profile) -> list[list[str]]:
 def walk_roots(profile: Profile) -> list[str]:
     """Subtrees a poll walks for this profile (interfaces, cpu, client tables, labels)."""
     roots: list[str] = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
-    sessions = [profile.sessions] if profile.sessions is not None else []
-    for source in (*profile.cpu, *profile.clients, *profile.breakdown, *sessions):
+    for source in profile.sources():
         if source.table:
             roots.append(source.table)
         if source.label_column:

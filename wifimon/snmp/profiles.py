@@ -201,13 +201,15 @@ class Profile(_Strict):
         """`detect: {...}` is shorthand for a single way."""
         return [value] if isinstance(value, dict) else value
 
-    def _sessions(self) -> list[ValueSource]:
-        return [self.sessions] if self.sessions is not None else []
+    def sources(self) -> list[ValueSource]:
+        """Every value source the profile reads (CPU, clients, breakdown, sessions)."""
+        sessions = [self.sessions] if self.sessions is not None else []
+        return [*self.cpu, *self.clients, *self.breakdown, *sessions]
 
     def scalar_oids(self) -> list[str]:
         """Every scalar this profile reads, fetched in one GET."""
         oids = [u.oid for u in self.uptime]
-        for source in (*self.cpu, *self.clients, *self.breakdown, *self._sessions()):
+        for source in self.sources():
             if source.scalar:
                 oids.append(source.scalar)
         if self.memory:
