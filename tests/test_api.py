@@ -199,7 +199,7 @@ async def test_acknowledge_over_the_api(api) -> None:  # type: ignore[no-untyped
     "path,body,status,message",
     [
         ("TitikMati:nowhere", {"by": "x"}, 404, "no firing alert 'TitikMati:nowhere'"),
-        ("TitikMati:jp-glr-02", {"by": ""}, 400, "acknowledgement: by:"),
+        ("TitikMati:jp-glr-02", {"by": ""}, 400, "by: expected a text of 1 to 100 characters"),
         ("TitikMati:jp-glr-02", {"who": "x"}, 400, "with `by` and optional `comment`"),
     ],
 )

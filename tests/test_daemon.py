@@ -16,10 +16,12 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from wifimon.api_auth import hash_token
 from wifimon.demo.fleet import FLEET, write_fleet
 from wifimon.demo.simulator import Simulator
 
 INTERVAL = 2.0
+RELOADER = "reload-token-for-tests"
 
 
 def free_tcp_port() -> int:
@@ -72,11 +74,12 @@ class RunningDaemon:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def post(self, path: str) -> tuple[int, str]:
+    def post(self, path: str, token: str | None = None) -> tuple[int, str]:
         import urllib.error
         import urllib.request
 
-        request = urllib.request.Request(self.url(path), method="POST", data=b"")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(self.url(path), method="POST", data=b"", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read().decode()
@@ -114,6 +117,9 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
     listen = f"127.0.0.1:{free_tcp_port()}"
     simulator = Simulator(workdir / "recordings")
     config = write_fleet(workdir, simulator.port, listen, INTERVAL)
+    settings = yaml.safe_load(config.read_text())  # a NOC token: POST /-/reload needs one
+    settings["api"] = {"tokens": [{"name": "noc", "role": "noc", "sha256": hash_token(RELOADER)}]}
+    config.write_text(yaml.safe_dump(settings))
     loop = asyncio.new_event_loop()
     loop.run_until_complete(simulator.start(f"komunitas-{FLEET[0].aps[0].id}"))
     running = RunningDaemon.spawn(config, listen, workdir / "wifimon.log", log_level="debug")
@@ -265,7 +271,7 @@ def test_reload_adds_removes_and_keeps(daemon: RunningDaemon) -> None:
     )
     inventory_path.write_text(yaml.safe_dump(data, allow_unicode=True))
     try:
-        status, text = daemon.post("/-/reload")
+        status, text = daemon.post("/-/reload", RELOADER)
         assert status == 200, text
         daemon.wait_for(
             lambda: daemon.value("wifimon_ap_up", ap="jp-glr-01-c") == 1,
@@ -278,7 +284,7 @@ def test_reload_adds_removes_and_keeps(daemon: RunningDaemon) -> None:
         assert daemon.value("wifimon_config_last_reload_successful") == 1
     finally:
         inventory_path.write_text(original)
-        assert daemon.post("/-/reload")[0] == 200
+        assert daemon.post("/-/reload", RELOADER)[0] == 200
 
 
 def test_bad_reload_is_refused_and_the_old_config_keeps_running(daemon: RunningDaemon) -> None:
@@ -286,7 +292,7 @@ def test_bad_reload_is_refused_and_the_old_config_keeps_running(daemon: RunningD
     original = inventory_path.read_text()
     inventory_path.write_text(original.replace("latitude: -6.1808", "latitude: utara", 1))
     try:
-        status, text = daemon.post("/-/reload")
+        status, text = daemon.post("/-/reload", RELOADER)
         assert status == 400
         assert "inventory.yaml" in text and "latitude" in text
         assert daemon.value("wifimon_config_last_reload_successful") == 0

@@ -1,4 +1,5 @@
-"""Bearer tokens for /api/v1: roles grant permissions; only SHA-256 hashes are configured."""
+"""Bearer tokens for /api/v1 and POST /-/reload: roles grant permissions; only SHA-256 hashes
+are configured."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Permission = Literal["alerts:read", "alerts:ack", "silences:read", "silences:write",
-                     "reports:read"]  # fmt: skip
+                     "reports:read", "config:reload"]  # fmt: skip
 DEFAULT_ROLES: dict[str, list[Permission]] = {
-    "noc": ["alerts:read", "alerts:ack", "silences:read", "silences:write", "reports:read"],
+    "noc": ["alerts:read", "alerts:ack", "silences:read", "silences:write", "reports:read",
+            "config:reload"],
     "auditor": ["reports:read", "alerts:read"],
-}
+}  # fmt: skip
+MAX_TOKEN_CHARACTERS = 1024  # generated tokens have 43; a longer one is not worth hashing
 
 
 class ApiToken(BaseModel):
@@ -26,12 +29,14 @@ class ApiToken(BaseModel):
 
 
 class ApiSettings(BaseModel):
-    """`api:` in the config: roles (name -> permissions) and tokens (stored as hashes)."""
+    """`api:` in the config: roles (name -> permissions), tokens (stored as hashes), and
+    whether POST /-/reload may go without a token (as Prometheus' --web.enable-lifecycle)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     roles: dict[str, list[Permission]] = Field(default_factory=lambda: dict(DEFAULT_ROLES))
     tokens: list[ApiToken] = Field(default_factory=list)
+    reload_without_token: bool = False
 
     @model_validator(mode="after")
     def _roles_exist(self) -> ApiSettings:
@@ -42,7 +47,8 @@ class ApiSettings(BaseModel):
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The hex SHA-256 of a token (bytes a client sent that are not UTF-8 hash as sent)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def new_token() -> tuple[str, str]:
@@ -51,12 +57,22 @@ def new_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header (scheme in any case), or None."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    token = credentials.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_CHARACTERS:
+        return None
+    return token
+
+
 def permissions_of(settings: ApiSettings, authorization: str | None) -> tuple[str, set[str]] | None:
     """(token name, permissions) for an `Authorization: Bearer ...` header, None if invalid."""
-    if not authorization or not authorization.startswith("Bearer "):
+    token = bearer_token(authorization)
+    if token is None:
         return None
-    digest = hash_token(authorization[len("Bearer ") :].strip())
-    for token in settings.tokens:
-        if hmac.compare_digest(token.sha256, digest):
-            return token.name, set(settings.roles[token.role])
+    digest = hash_token(token)
+    for configured in settings.tokens:
+        if hmac.compare_digest(configured.sha256, digest):
+            return configured.name, set(settings.roles[configured.role])
     return None

@@ -33,13 +33,25 @@ class NoHistory(ReportInputError):
     """No history file where the report looks (the message names the path: for the CLI)."""
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # reports of a deployed wifimon fall in between
+
+
 def parse_time(text: str, name: str) -> float:
     for form in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, form).replace(tzinfo=WIB).timestamp()
+            moment = datetime.strptime(text, form)
         except ValueError:
             continue
+        _check_year(moment.year, text, name)
+        return moment.replace(tzinfo=WIB).timestamp()
     raise ReportInputError(f"{name} {text!r} is not YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+
+
+def _check_year(year: int, text: str, name: str) -> None:
+    """Far-past and far-future dates are refused: they are typing errors, not periods."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ReportInputError(f"{name} {text!r} is not within the years {FIRST_YEAR} to "
+                               f"{LAST_YEAR}")  # fmt: skip
 
 
 def parse_period(month: str | None, start: str | None, end: str | None, now: float,
@@ -57,10 +69,12 @@ def parse_period(month: str | None, start: str | None, end: str | None, now: flo
             raise ReportInputError(f"{name['to']} must be after {name['from']}")
         return Period(begin, after)
     if month:
-        try:
-            return Period.month(month)
-        except ValueError:
-            raise ReportInputError(f"{name['month']} {month!r} is not YYYY-MM") from None
+        year, _, number = month.partition("-")
+        if not (year.isdecimal() and len(year) <= 6 and number.isdecimal()
+                and len(number) <= 2 and 1 <= int(number) <= 12):  # fmt: skip
+            raise ReportInputError(f"{name['month']} {month!r} is not YYYY-MM")
+        _check_year(int(year), month, name["month"])
+        return Period.month(month)
     this_month = datetime.fromtimestamp(now, WIB).replace(day=1)
     last = this_month.replace(year=this_month.year - (this_month.month == 1),
                               month=(this_month.month - 2) % 12 + 1)  # fmt: skip
