@@ -38,7 +38,7 @@ def test_valid_example_config_loads(tmp_path: Path) -> None:
 
 def test_defaults_apply_when_sections_are_absent(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("{}\n")
+    path.write_text("daemon: {allow_empty_inventory: true}\n")
     cfg = config.load(path, environ={})
     assert cfg.model.polling.interval_seconds == config.DEFAULT_INTERVAL_SECONDS
     assert cfg.model.daemon.listen == config.DEFAULT_LISTEN
@@ -48,6 +48,7 @@ def test_defaults_apply_when_sections_are_absent(tmp_path: Path) -> None:
 def test_secret_from_file_is_resolved_and_masked(tmp_path: Path) -> None:
     (tmp_path / "community.txt").write_text("kopi-susu-42\n")
     (tmp_path / "config.yaml").write_text(
+        "daemon: {allow_empty_inventory: true}\n"
         "secrets:\n  c: {file: community.txt}\n"
         "snmp_credentials:\n  v2: {version: 2c, community: c}\n"
     )
@@ -60,6 +61,7 @@ def test_secret_from_file_is_resolved_and_masked(tmp_path: Path) -> None:
 
 def test_v3_with_sha256_and_aes_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text(
+        "daemon: {allow_empty_inventory: true}\n"
         "secrets:\n  a: {env: A}\n  p: {env: P}\n"
         "snmp_credentials:\n  noc: {version: 3, user: wifimon, auth_protocol: SHA256,"
         " auth_key: a, priv_protocol: AES, priv_key: p}\n"

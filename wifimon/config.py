@@ -37,10 +37,12 @@ from wifimon.probes.http import (
 )
 from wifimon.probes.iperf3 import DEFAULT_BUSY_DELAY_SECONDS, DEFAULT_BUSY_RETRIES
 from wifimon.secrets import Secret
+from wifimon.sessions.gateways import check_pools
 from wifimon.sessions.mapping import nas_map
 from wifimon.sessions.settings import SessionSettings
 from wifimon.snmp.profiles import ProfileSet, load_profiles
 from wifimon.snmp.types import AUTH_PROTOCOLS, PRIV_PROTOCOLS, CommunityAuth, UsmAuth
+from wifimon.textfile import read_operator_text
 from wifimon.yamlsource import SourceMap, format_path, load_yaml, validation_error
 
 DEFAULT_LISTEN = "127.0.0.1:9817"
@@ -77,6 +79,9 @@ class DaemonSettings(_Strict):
     # N seconds and serve the latest (for fleets where rendering takes longer than a scrape
     # should; polls are a minute apart, so N up to ~15 loses nothing).
     metrics_refresh_seconds: float = Field(default=0.0, ge=0, le=300)
+    # An inventory without titik is refused (a config saved empty would poll nothing);
+    # true when that is meant, e.g. a fleet still being entered.
+    allow_empty_inventory: bool = False
 
     @field_validator("listen")
     @classmethod
@@ -257,7 +262,19 @@ def load(path: Path | str, environ: dict[str, str] | None = None) -> Config:
     rules = load_rules(_relative(path, model.rules)) if model.rules else None
     _check_notifications(model, source, secrets, inventory, rules, path)
     _check_sessions(model, source, secrets, inventory)
+    _check_not_empty(model, source, inventory)
     return Config(path, model, inventory, profiles, credentials, versions, rules, secrets)
+
+
+def _check_not_empty(model: ConfigModel, source: SourceMap, inventory: Inventory) -> None:
+    """A config that names no titik is refused unless it says so: a file saved empty by
+    mistake must not make a reload drop the whole fleet."""
+    if inventory.hotspots or inventory.controllers or model.daemon.allow_empty_inventory:
+        return
+    where = source.where(("inventory",)) if ("inventory",) in source.lines else source.filename
+    raise ConfigError(f"{where}: inventory: no titik (no hotspots and "
+                      "no controllers), so wifimon would poll nothing; list them in the "
+                      "inventory file(s), or set daemon.allow_empty_inventory: true")  # fmt: skip
 
 
 def _check_sessions(
@@ -270,6 +287,7 @@ def _check_sessions(
                 f"{source.where(where)}: {format_path(where)}: undefined secret {ref!r}"
             )
     nas_map(inventory)
+    check_pools(inventory)
     devices = {ap.id for _, ap in inventory.access_points() if not ap.managed}
     devices |= {c.id for c in inventory.controllers}
     for hotspot in inventory.hotspots:
@@ -322,13 +340,13 @@ def _check_notifications(
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    data, source = load_yaml(text, str(path))
+    """The config's sections with their lines; an empty file is refused, not defaulted."""
+    data, source = load_yaml(read_operator_text(path), str(path))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of sections")
+    if not data:
+        raise ConfigError(f"{path}: the config is empty; it needs at least `inventory:` "
+                          "naming the inventory file(s)")  # fmt: skip
     return data, source
 
 
@@ -351,9 +369,9 @@ def _resolve_secrets(
         else:
             file_path = _relative(path, spec.file)
             try:
-                resolved[name] = Secret(file_path.read_text(encoding="utf-8").strip())
-            except OSError as exc:
-                raise ConfigError(f"{where}: cannot read {file_path}: {exc.strerror}") from exc
+                resolved[name] = Secret(read_operator_text(file_path, secret=True).strip())
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from exc
         if not resolved[name].reveal():
             raise ConfigError(f"{where}: the secret is empty")
     return resolved

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from wifimon.errors import ConfigError
 from wifimon.inventory import Controller, Hotspot, Inventory
+from wifimon.textfile import read_operator_text
 from wifimon.yamlsource import format_path, load_yaml, validation_error
 
 HOTSPOT_COLUMNS = (
@@ -51,7 +52,7 @@ AP_COLUMNS = (
 )
 PROBE_COLUMNS = ("probe_ping", "probe_http_url", "probe_iperf3")
 # Where the titik's portal sessions are counted; the lists are names separated by spaces.
-SESSION_LISTS = ("nas_identifier", "nas_ip", "called_station_id")
+SESSION_LISTS = ("nas_identifier", "nas_ip", "called_station_id", "address_pool")
 SESSION_COLUMNS = (
     "users_from",
     *(f"sessions_{key}" for key in SESSION_LISTS),
@@ -115,10 +116,7 @@ def read_inventory_files(paths: Iterable[Path]) -> tuple[Inventory, dict[str, Fi
 
 def read_inventory(path: Path) -> tuple[Inventory, Locator]:
     """One file by extension; returns the inventory and a `where(hotspot, ap)` locator."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    text = read_operator_text(path)
     if path.suffix.lower() == ".csv":
         return parse_csv(text, str(path))
     return parse_yaml(text, str(path))
@@ -145,7 +143,10 @@ def parse_yaml(text: str, filename: str) -> tuple[Inventory, Locator]:
 
 
 def sniff_delimiter(header: str) -> str:
-    """`;` when the header has more semicolons than commas (Indonesian spreadsheets)."""
+    """`;` when the header has more semicolons than commas (Indonesian spreadsheets), a tab
+    when it has more tabs than either (a spreadsheet's "Unicode text")."""
+    if header.count("\t") > max(header.count(";"), header.count(",")):
+        return "\t"
     return ";" if header.count(";") > header.count(",") else ","
 
 
@@ -155,16 +156,21 @@ def parse_csv(text: str, filename: str) -> tuple[Inventory, Locator]:
     if not header:
         raise ConfigError(f"{filename}: the CSV file is empty")
     delimiter = sniff_delimiter(header)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    columns = [c.strip() for c in reader.fieldnames or []]
-    _check_columns(columns, filename)
+    # newline=None: lines may end in \r\n, \n or a lone \r (a Mac spreadsheet's CSV)
+    reader = csv.DictReader(io.StringIO(text, newline=None), delimiter=delimiter)
     hotspots: dict[str, dict[str, Any]] = {}
     rows_of: dict[str, list[int]] = {}
-    for row_number, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if not any(row.values()):
-            continue
-        _add_row(hotspots, rows_of, row, row_number, delimiter)
+    try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+        _check_columns(columns, filename)
+        for row_number, raw in enumerate(reader, start=2):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            if not any(row.values()):
+                continue
+            _add_row(hotspots, rows_of, row, row_number, delimiter)
+    except csv.Error as exc:  # the one left: a cell over the csv module's size limit
+        raise ConfigError(f"{filename}: line {reader.reader.line_num}: a cell is longer than "
+                          f"{csv.field_size_limit():,} characters") from exc  # fmt: skip
     hotspot_ids = list(hotspots)
     try:
         inventory = Inventory.model_validate({"hotspots": list(hotspots.values())})
@@ -278,7 +284,7 @@ def _session_cells(hotspot: Hotspot) -> dict[str, str]:
     cells["users_from"] = hotspot.users_from or ""
     if sessions is not None:
         for key in SESSION_LISTS:
-            cells[f"sessions_{key}"] = " ".join(getattr(sessions, key))
+            cells[f"sessions_{key}"] = " ".join(str(value) for value in getattr(sessions, key))
         cells["sessions_gateway"] = sessions.gateway or ""
         cells["sessions_hotspot_server"] = sessions.hotspot_server or ""
     return cells
@@ -310,6 +316,8 @@ def _csv_error(
 def _column_for(loc: list[Any], field: str) -> str:
     if "probe" in loc:
         return f"probe_{field}"
+    if "sessions" in loc and field != "sessions":
+        return f"sessions_{field}"
     if "contacts" in loc:
         return "contact_" + {"telegram_chat_id": "telegram"}.get(field, field)
     if "access_points" in loc:

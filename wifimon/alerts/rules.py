@@ -15,6 +15,7 @@ from wifimon.alerts.lifecycle import DEFAULT_FLAP_THRESHOLD, Timing
 from wifimon.alerts.routing import Routing, RoutingModel, compile_routing
 from wifimon.alerts.templates import Template, check
 from wifimon.errors import ConfigError
+from wifimon.textfile import read_operator_text
 from wifimon.yamlsource import SourceMap, load_yaml, validation_error
 
 Scope = Literal["hotspot", "ap", "daemon"]
@@ -202,11 +203,7 @@ class RuleSet:
 
 def load_rules(path: Path) -> RuleSet:
     """Read and check a rules file; errors name the file, line, rule and position."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_rules(text, str(path), path)
+    return parse_rules(read_operator_text(path), str(path), path)
 
 
 def parse_rules(text: str, filename: str, path: Path | None = None) -> RuleSet:

@@ -29,7 +29,7 @@ from wifimon.alerts.expr import Value, parse_duration
 from wifimon.alerts.lifecycle import AlertState
 from wifimon.alerts.rules import NAMES, RuleSet, load_rules
 from wifimon.alerts.source import Reader, reader_from_rows
-from wifimon.errors import ConfigError
+from wifimon.textfile import read_operator_text
 from wifimon.yamlsource import load_yaml, validation_error
 
 DEFAULTS: dict[str, Value] = {
@@ -157,7 +157,7 @@ class Outcome:
 
 def run_file(path: Path) -> list[Outcome]:
     """Run every test case of a rule test file."""
-    data, source = load_yaml(_read(path), str(path))
+    data, source = load_yaml(read_operator_text(path), str(path))
     try:
         model = TestFile.model_validate(data or {})
     except ValidationError as exc:
@@ -167,13 +167,6 @@ def run_file(path: Path) -> list[Outcome]:
     ruleset = RuleSet(tuple(r for rs in rules for r in rs.rules),
                       parse_duration(model.evaluation_interval))  # fmt: skip
     return [run_case(case, ruleset) for case in model.tests]
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
 def run_case(case: CaseModel, ruleset: RuleSet) -> Outcome:

@@ -13,12 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, pass_context
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    pass_context,
+)
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from wifimon.alerts.dispatch import Notification
 from wifimon.alerts.templates import WIB, wib
+from wifimon.textfile import read_operator_text
 
 LANGUAGES = ("id", "en")
 UNITS = {"id": ("hari", "jam", "menit", "detik"), "en": ("d", "h", "min", "s")}
@@ -69,13 +77,25 @@ def place(labels: Mapping[str, str], language: str) -> str:
     return ", ".join(parts)
 
 
+class OperatorTemplates(FileSystemLoader):
+    """`notifications.templates_dir`, each file read by the rule for operator files (UTF-8,
+    or a byte-order mark's encoding; otherwise a ConfigError naming file and line)."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory), encoding="latin-1")  # finds files, cannot fail
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        _, filename, uptodate = super().get_source(environment, template)
+        return read_operator_text(Path(filename)), filename, uptodate
+
+
 class Renderer:
     """Renders notifications, digests and test messages."""
 
     def __init__(self, templates_dir: Path | None = None, grafana_url: str | None = None) -> None:
         loaders: list[Any] = [PackageLoader("wifimon.notify", "templates")]
         if templates_dir is not None:
-            loaders.insert(0, FileSystemLoader(str(templates_dir)))
+            loaders.insert(0, OperatorTemplates(templates_dir))
         self.environment = SandboxedEnvironment(
             loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
             keep_trailing_newline=False)  # fmt: skip
