@@ -2,11 +2,13 @@
 
 Runs `wifimon run` on N access points (loopback `snmpd` agents, as benchmarks/scale.py) with
 wifimon as a RADIUS accounting server for every titik, measures a quiet window, then a window
-in which a sender process plays Interim-Updates at --rate packets/s (the updates of 9,000
-titik x 50 users every 4 minutes are about 1,900/s). Prints one line:
+in which a sender process plays accounting at --rate packets/s (the updates of 9,000
+titik x 50 users every 4 minutes are about 1,900/s) to a session file that already holds
+those 450,000 open sessions (the steady state). Prints one line:
 
 aps=N titik=N target_pps=X handled_pps=X answered_pps=X lag_p99_quiet_s=X lag_p99_radius_s=X
 polls_quiet=N polls_radius=N daemon_cpu_cores=X radius_cpu_us_per_packet=X
+agents_cpu_cores=X sender_cpu_cores=X
 
 answered_pps counts the Accounting-Responses the sender got back (each sent after its packet
 was stored); handled_pps the packets the daemon's metrics counted as accepted in the window
@@ -41,7 +43,12 @@ from scale import (
     write_wifimon_config,
 )
 
+from wifimon.config import load as load_config
+from wifimon.sessions.mapping import nas_map
+from wifimon.sessions.model import NasIdentity
 from wifimon.sessions.radius import accounting_dictionary
+from wifimon.sessions.service import SESSIONS_FILE
+from wifimon.sessions.table import SessionTable
 
 SECRET = b"rahasia-benchmark"
 USERS_PER_TITIK = 50
@@ -65,29 +72,78 @@ def add_radius(config: Path, titik: int, port: int) -> None:
     inventory_path.write_text(yaml.safe_dump(inventory))
 
 
+def session_name(titik: int, n: int) -> tuple[str, str]:
+    """(NAS-Identifier, Acct-Session-Id) of session n: USERS_PER_TITIK sessions per titik."""
+    return f"nas-{(n // USERS_PER_TITIK) % titik:05d}", f"8{n:07x}"
+
+
+def prefill(config: Path, titik: int) -> None:
+    """The steady state before the window: every titik has its USERS_PER_TITIK sessions
+    open, as after hours of accounting (written through the daemon's own session table)."""
+    loaded = load_config(config)
+    table = SessionTable(loaded.data_dir / SESSIONS_FILE, nas_map(loaded.inventory))
+    now = time.time()
+    try:
+        for first in range(0, titik * USERS_PER_TITIK, 5000):
+            with table.batch():
+                for n in range(first, min(first + 5000, titik * USERS_PER_TITIK)):
+                    nas, sid = session_name(titik, n)
+                    table.start(NasIdentity(identifier=nas), f"127.0.0.1/{nas}", sid, now, 240)
+    finally:
+        table.close()
+
+
 def packets(titik: int, count: int) -> list[bytes]:
-    """Signed Interim-Updates of `count` sessions spread over the titik (built up front)."""
+    """Signed accounting of `count` packets spread over every titik (built up front), with
+    the attributes a MikroTik hotspot sends in each (about 20, most never read): mostly
+    Interim-Updates of open sessions; one in 16 a Start of a new session and one in 16 a
+    Stop (sessions last about an hour, updates come every 4 minutes)."""
     dictionary = accounting_dictionary()
+    opened = titik * USERS_PER_TITIK
     built = []
     for n in range(count):
+        kind = {0: "Start", 8: "Stop"}.get(n % 16, "Interim-Update")
+        session = opened + n if kind == "Start" else n * 7919 % opened  # spread over titik
+        nas, sid = session_name(titik, session)
         packet = AcctPacket(secret=SECRET, dict=dictionary, id=n % 256)
-        packet["Acct-Status-Type"] = "Interim-Update"
-        packet["Acct-Session-Id"] = f"bench-{n:07d}"
-        packet["NAS-Identifier"] = f"nas-{(n // USERS_PER_TITIK) % titik:05d}"
+        packet["Acct-Status-Type"] = kind
+        packet["Acct-Session-Id"] = sid
+        packet["NAS-Identifier"] = nas
+        packet["NAS-IP-Address"] = "127.0.0.1"
+        packet["Called-Station-Id"] = "hotspot1"
+        packet["User-Name"] = f"T{session:06d}"
+        packet["Calling-Station-Id"] = "02:00:" + ":".join(
+            f"{session >> shift & 255:02X}" for shift in (24, 16, 8, 0)
+        )
+        packet["Framed-IP-Address"] = (
+            f"10.{session >> 16 & 255}.{session >> 8 & 255}.{session & 255}"
+        )
+        packet["NAS-Port"] = 0x81000000 + session % 0x1000000
+        packet["NAS-Port-Type"] = 19  # Wireless-802.11
+        packet["Acct-Authentic"] = 1
+        packet["Acct-Delay-Time"] = 0
+        packet["Acct-Session-Time"] = 600 + n % 3600
+        for direction in ("Input", "Output"):
+            packet[f"Acct-{direction}-Octets"] = 1_000_000 + n
+            packet[f"Acct-{direction}-Gigawords"] = 0
+            packet[f"Acct-{direction}-Packets"] = 1_000 + n
+        packet["Event-Timestamp"] = 1_800_000_000 + n
         packet["Acct-Interim-Interval"] = 240
         built.append(packet.RequestPacket())
     return built
 
 
-def send(port: int, titik: int, rate: float, seconds: float, ready: Any, answered: Any) -> None:
+def send(
+    port: int, titik: int, rate: float, seconds: float, ready: Any, answered: Any, sender_cpu: Any
+) -> None:
     """The sender process: builds its packets, says so, then sends paced datagrams for
     `seconds`, counting the answers that come back."""
-    wire = packets(titik, min(int(rate * seconds), titik * USERS_PER_TITIK))
+    wire = packets(titik, int(rate * seconds))
     ready.set()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.setblocking(False)
-    started, sent, got = time.monotonic(), 0, 0
+    started, sent, got, cpu = time.monotonic(), 0, 0, time.process_time()
     while (now := time.monotonic()) < started + seconds:
         due = int((now - started) * rate)
         while sent < due:
@@ -99,6 +155,7 @@ def send(port: int, titik: int, rate: float, seconds: float, ready: Any, answere
                 got += 1
         time.sleep(0.002)
     answered.value = got
+    sender_cpu.value = time.process_time() - cpu
 
 
 def main() -> None:
@@ -118,6 +175,7 @@ def main() -> None:
         config = write_wifimon_config(work, args.aps, ports, args.interval, listen)
         titik = min(args.titik, (args.aps + 1) // 2)
         add_radius(config, titik, radius_port)
+        prefill(config, titik)
         log = (work / "wifimon.log").open("wb")
         command = [sys.executable, "-m", "wifimon.cli", "--log-level", "warning", "run",
                    "--config", str(config)]  # fmt: skip
@@ -130,17 +188,18 @@ def main() -> None:
             time.sleep(args.window)
             quiet_b, _ = scrape(url)
             answered, ready = multiprocessing.Value("l", 0), multiprocessing.Event()
-            sender = multiprocessing.Process(
-                target=send, args=(radius_port, titik, args.rate, args.window, ready, answered)
-            )
+            sender_cpu = multiprocessing.Value("d", 0.0)
+            sending = (radius_port, titik, args.rate, args.window, ready, answered, sender_cpu)
+            sender = multiprocessing.Process(target=send, args=sending)
             sender.start()
             ready.wait(timeout=300)
             busy_a, _ = scrape(url)
             receiver = children(daemon.pid)
-            cpu_a = cpu_seconds(daemon.pid), sum(cpu_seconds(pid) for pid in receiver)
+            others = [agent.pid for agent in agents]
+            cpu_a = cpu_now(daemon.pid, receiver, others)
             sender.join()
             busy_b, _ = scrape(url)
-            cpu_b = cpu_seconds(daemon.pid), sum(cpu_seconds(pid) for pid in receiver)
+            cpu_b = cpu_now(daemon.pid, receiver, others)
         finally:
             daemon.terminate()
             daemon.wait(timeout=30)
@@ -159,8 +218,16 @@ def main() -> None:
             f"polls_quiet={total(quiet_b, polls) - total(quiet_a, polls):.0f} "
             f"polls_radius={total(busy_b, polls) - total(busy_a, polls):.0f} "
             f"daemon_cpu_cores={(cpu_b[0] - cpu_a[0]) / args.window:.2f} "
-            f"radius_cpu_us_per_packet={(cpu_b[1] - cpu_a[1]) / max(answered.value, 1) * 1e6:.0f}"
+            f"radius_cpu_us_per_packet={(cpu_b[1] - cpu_a[1]) / max(answered.value, 1) * 1e6:.0f} "
+            f"agents_cpu_cores={(cpu_b[2] - cpu_a[2]) / args.window:.2f} "
+            f"sender_cpu_cores={sender_cpu.value / args.window:.2f}"
         )
+
+
+def cpu_now(daemon: int, *groups: list[int]) -> tuple[float, ...]:
+    """CPU seconds so far of the daemon, then of each group of processes (the receiver,
+    snmpd agents): on a small machine the harness competes for the same cores."""
+    return cpu_seconds(daemon), *(sum(cpu_seconds(pid) for pid in group) for group in groups)
 
 
 def children(pid: int) -> list[int]:

@@ -203,3 +203,24 @@ def test_demo_runs_and_shows_the_status_table() -> None:
     assert "jt-crc-04" in page and "Laporan ketersediaan" in page
     assert Path(reported).with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
     shutil.rmtree(Path(reported).parent)
+
+
+def test_poll_counts_a_gateways_sessions_per_address_pool(
+    device_agent: RunningAgent, tmp_path: Path
+) -> None:
+    secret = tmp_path / "community"
+    secret.write_text("mikrotik-hotspot-gateway\n")
+    result = wifimon("poll", "127.0.0.1", "--port", str(device_agent.port), "--community-file",
+                     str(secret), "--address-pool", "10.5.50.0/24", "--address-pool",
+                     "10.5.60.0/24", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["sessions"] == {"1": 3, "2": 2}
+    assert data["sessions_by_pool"] == {"10.5.50.0/24": 3, "10.5.60.0/24": 2}
+    assert "10.5.50.11" not in result.stdout
+
+
+def test_poll_refuses_an_address_pool_that_is_no_subnet(tmp_path: Path) -> None:
+    result = wifimon("poll", "127.0.0.1", "--address-pool", "10.5.50.1/24")
+    assert result.returncode == 2
+    assert "argument --address-pool: 10.5.50.1/24 has host bits set" in result.stderr

@@ -117,3 +117,25 @@ def test_addresses(text: str, expected: tuple[str, int]) -> None:
 def test_bad_addresses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_address(text)
+
+
+def test_session_sources_round_trip_through_csv() -> None:
+    header = HEADER + ";users_from;sessions_nas_identifier;sessions_address_pool;sessions_gateway"
+    rows = [
+        ROW.format(ap="gw-1", addr="10.1.2.3") + ";sessions;;10.5.50.0/24 10.5.51.0/24;gw-1",
+        ROW.replace("jp-glr-01", "jp-glr-02").format(ap="ap-2", addr="10.1.2.4")
+        + ";;nas-duri nas-duri-2;;",
+    ]
+    inventory, _ = parse_csv("\n".join([header, *rows]), "titik.csv")
+    pools = inventory.hotspots[0].sessions
+    assert pools is not None and [str(p) for p in pools.address_pool] == [
+        "10.5.50.0/24", "10.5.51.0/24"]  # fmt: skip
+    again, _ = parse_csv(to_csv(inventory, ";"), "export.csv")
+    assert again == inventory
+
+
+def test_a_bad_address_pool_names_its_row_and_column() -> None:
+    header = HEADER + ";sessions_address_pool;sessions_gateway"
+    row = ROW.format(ap="gw-1", addr="10.1.2.3") + ";10.5.50.1/24;gw-1"
+    with pytest.raises(ConfigError, match=r"titik\.csv.*row 2.*sessions_address_pool.*host bits"):
+        parse_csv(f"{header}\n{row}", "titik.csv")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from ipaddress import ip_network
 
 from tests.conftest import FIXTURES, RECORDINGS, RunningAgent
-from wifimon.measurements import ApSample
+from wifimon.measurements import AddressPool, ApSample
 from wifimon.poller import poll_ap
 from wifimon.snmp.fake import FakeSnmpClient
 from wifimon.snmp.profiles import ProfileSet, load_profiles
@@ -58,14 +60,18 @@ async def test_unknown_profile_name_falls_to_generic_detection() -> None:
 
 
 async def poll_stalled(
-    agent: RunningAgent, community: str, profiles: ProfileSet, profile: str
+    agent: RunningAgent,
+    community: str,
+    profiles: ProfileSet,
+    profile: str,
+    pools: Sequence[AddressPool] = (),
 ) -> ApSample:
     """Poll a recording whose table stalls after its first row (SNMPv1: one row a request)."""
     await agent.settle(community)
     client = PysnmpClient()
     try:
         target = agent.target(community, version="1", timeout=1.0, retries=1)
-        return await poll_ap(client, target, community, profiles, profile)
+        return await poll_ap(client, target, community, profiles, profile, address_pools=pools)
     finally:
         await client.close()
 
@@ -91,13 +97,51 @@ async def test_a_hotspot_table_cut_mid_walk_gives_unknown_sessions(
     assert sample.sessions is None
 
 
+async def test_a_hotspot_table_cut_mid_walk_gives_unknown_sessions_in_every_pool(
+    slow_agent: RunningAgent,
+) -> None:
+    pools = [ip_network("10.5.50.0/24")]
+    sample = await poll_stalled(slow_agent, "stall-hotspot", PROFILES, "mikrotik", pools)
+    assert "timeout" in [i.reason for i in sample.issues]
+    assert sample.sessions is None and sample.sessions_by_pool is None
+
+
+GATEWAY = FIXTURES / "devices" / "mikrotik-hotspot-gateway.snmprec"
+USERS_TABLE = "1.3.6.1.4.1.14988.1.1.5.1.1."
+
+
+async def test_hotspot_sessions_are_counted_per_address_pool() -> None:
+    """One hotspot server, a pool (or VLAN subnet) per titik: users counted by address."""
+    client = FakeSnmpClient.from_file(GATEWAY)
+    pools = [ip_network("10.5.50.0/24"), ip_network("10.5.60.0/25"), ip_network("fd00::/64")]
+    sample = await poll_ap(client, TARGET, "gw", PROFILES, "mikrotik", address_pools=pools)
+    assert sample.sessions_by_pool == {"10.5.50.0/24": 3, "10.5.60.0/25": 2, "fd00::/64": 0}
+    asked = {root for _, roots in client.calls for root in roots if root.startswith(USERS_TABLE)}
+    assert asked == {USERS_TABLE + "2", USERS_TABLE + "5"}  # never user names or MACs
+
+
+async def test_an_empty_hotspot_table_is_zero_sessions_in_every_pool() -> None:
+    client = FakeSnmpClient.from_file(FIXTURES / "devices" / "mikrotik-hotspot-idle.snmprec")
+    pools = [ip_network("10.5.50.0/24")]
+    sample = await poll_ap(client, TARGET, "gw", PROFILES, "mikrotik", address_pools=pools)
+    assert sample.sessions_by_pool == {"10.5.50.0/24": 0}
+
+
+async def test_pools_on_a_profile_that_reads_no_addresses_are_unknown_with_a_reason() -> None:
+    client = FakeSnmpClient.from_file(GATEWAY)
+    pools = [ip_network("10.5.50.0/24")]
+    sample = await poll_ap(client, TARGET, "gw", PROFILES, "generic", address_pools=pools)
+    assert sample.sessions_by_pool is None
+    assert ("unsupported", "profile generic reads no session addresses: address pools "
+            "unknown") in [(i.reason, i.detail) for i in sample.issues]  # fmt: skip
+
+
 async def test_hotspot_sessions_never_read_user_names_addresses_or_macs() -> None:
-    client = FakeSnmpClient.from_file(FIXTURES / "devices" / "mikrotik-hotspot-gateway.snmprec")
+    client = FakeSnmpClient.from_file(GATEWAY)
     sample = await poll_ap(client, TARGET, "gw", PROFILES, "mikrotik")
-    assert sample.sessions == {"1": 3, "2": 2}
-    users = "1.3.6.1.4.1.14988.1.1.5.1.1."
-    asked = [root for _, roots in client.calls for root in roots if root.startswith(users)]
-    assert asked and all(root == users + "2" for root in asked)
+    assert sample.sessions == {"1": 3, "2": 2} and sample.sessions_by_pool is None
+    asked = [root for _, roots in client.calls for root in roots if root.startswith(USERS_TABLE)]
+    assert asked and all(root == USERS_TABLE + "2" for root in asked)
 
 
 async def test_real_agent_slow_table_times_out_but_scalars_are_kept(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import logging
 import os
@@ -46,6 +47,14 @@ def _configure_logging(level: str) -> None:
     )
     for noisy in ("apscheduler", "aiohttp.access", "pysnmp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An address pool on the command line; argparse names the option when it is bad."""
+    try:
+        return ipaddress.ip_network(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--profile", default="auto")
     poll.add_argument("--timeout", type=float, default=2.0)
     poll.add_argument("--retries", type=int, default=1)
+    poll.add_argument(
+        "--address-pool", action="append", default=[], metavar="CIDR", type=_network,
+        help="count the gateway's hotspot sessions in this client subnet (repeatable)",
+    )  # fmt: skip
     poll.add_argument("--json", action="store_true")
     poll.set_defaults(func=cmd_poll)
 

@@ -14,6 +14,7 @@ from wifimon.secrets import Secret
 from wifimon.snmp.fast_client import FastSnmpClient
 from wifimon.snmp.profiles import load_profiles
 from wifimon.snmp.types import CommunityAuth, SnmpTarget, UsmAuth
+from wifimon.textfile import read_operator_text
 
 
 def _secret_from(env: Mapping[str, str], var: str | None, file: Path | None) -> Secret | None:
@@ -22,10 +23,7 @@ def _secret_from(env: Mapping[str, str], var: str | None, file: Path | None) -> 
             raise ConfigError(f"environment variable {var} is not set")
         return Secret(env[var])
     if file:
-        try:
-            return Secret(file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ConfigError(f"cannot read {file}: {exc.strerror}") from exc
+        return Secret(read_operator_text(file, secret=True).strip())
     return None
 
 
@@ -61,7 +59,8 @@ async def poll_device(args: argparse.Namespace, env: Mapping[str, str]) -> ApSam
         profiles.get(args.profile)
     client = FastSnmpClient()
     try:
-        return await poll_ap(client, target, args.host, profiles, args.profile)
+        return await poll_ap(client, target, args.host, profiles, args.profile,
+                             address_pools=tuple(args.address_pool))  # fmt: skip
     finally:
         await client.close()
 
@@ -89,6 +88,7 @@ def sample_to_json(sample: ApSample) -> dict[str, Any]:
             for r in sample.clients.by_radio
         ],
         "sessions": sample.sessions,
+        "sessions_by_pool": sample.sessions_by_pool,
         "managed_aps": None
         if sample.managed_aps is None
         else [
@@ -134,6 +134,8 @@ def render_text(sample: ApSample) -> str:
     if sample.sessions is not None:
         per_server = ", ".join(f"server {k or '-'}: {v}" for k, v in sample.sessions.items())
         lines.append(f"sessions: {sum(sample.sessions.values())} ({per_server or 'none'})")
+    for pool, count in (sample.sessions_by_pool or {}).items():
+        lines.append(f"  pool {pool}: {count}")
     for ap in sample.managed_aps or ():
         lines.append(f"  ap {ap.name or '-'} {ap.mac or '-'}: {ap.clients}")
     if sample.interfaces:

@@ -168,7 +168,9 @@ class HotspotSessions(_Strict):
 
     RADIUS accounting (received, or read from a radacct table) is matched by the NAS's
     NAS-Identifier, NAS-IP-Address or Called-Station-Id; a MikroTik hotspot polled over SNMP
-    by the `gateway` (an AP or controller id) and, when it runs several, its `hotspot_server`.
+    by the `gateway` (an AP or controller id) and, when it serves several titik, either the
+    titik's own `hotspot_server` or the `address_pool` subnets (a pool or VLAN per titik)
+    its users' addresses come from.
     """
 
     nas_identifier: list[str] = Field(default_factory=list)
@@ -176,6 +178,17 @@ class HotspotSessions(_Strict):
     called_station_id: list[str] = Field(default_factory=list)
     gateway: str | None = Field(default=None, pattern=ID_PATTERN)
     hotspot_server: str | None = Field(default=None, min_length=1)
+    address_pool: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
+
+    @field_validator("address_pool", mode="before")
+    @classmethod
+    def _networks(cls, values: object) -> object:
+        """`10.5.50.0/24` or a list of them; host bits set are an error, not a guess."""
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            return values
+        return [ipaddress.ip_network(v) if isinstance(v, str) else v for v in values]
 
     @field_validator("nas_ip")
     @classmethod
@@ -193,6 +206,10 @@ class HotspotSessions(_Strict):
             raise ValueError("give nas_identifier, nas_ip, called_station_id or gateway")
         if self.hotspot_server and not self.gateway:
             raise ValueError("hotspot_server: only with gateway")
+        if self.address_pool and not self.gateway:
+            raise ValueError("address_pool: only with gateway")
+        if self.address_pool and self.hotspot_server:
+            raise ValueError("give hotspot_server or address_pool, not both")
         return self
 
     @property

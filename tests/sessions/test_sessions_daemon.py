@@ -6,9 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import RunningAgent
 from tests.fleet_edit import edited_fleet, titik
+from wifimon.config import load as load_config
 from wifimon.daemon import Daemon
+from wifimon.errors import ConfigError
 
 
 def fleet_with_gateway(tmp_path: Path, port: int) -> Path:
@@ -60,3 +64,49 @@ async def test_titik_without_a_session_source_never_shows_sessions(
     assert (view.users_from, view.sessions) == ("associated", None)
     body = (await daemon.metrics_body()).decode()
     assert 'wifimon_hotspot_sessions{hotspot="jt-crc-01"' not in body
+
+
+def fleet_with_pools(tmp_path: Path, port: int, duri_pool: str = "10.5.50.0/24") -> Path:
+    """One hotspot server on the gateway, a client subnet per titik (a VLAN each)."""
+
+    def credentials(data: dict[str, Any]) -> None:
+        data["snmp_credentials"]["gw"] = {"version": "2c", "community": "community-gw"}
+
+    def pools(inventory: dict[str, Any]) -> None:
+        duri = titik(inventory, "jb-dks-02")
+        duri["access_points"][0].update(address=f"127.0.0.1:{port}", credentials="gw")
+        duri["sessions"] = {"gateway": "jb-dks-02-a", "address_pool": duri_pool}
+        titik(inventory, "js-psm-01")["sessions"] = {
+            "gateway": "jb-dks-02-a", "address_pool": ["10.5.60.0/26", "10.5.61.0/24"]}  # fmt: skip
+
+    return edited_fleet(tmp_path, secrets={"community-gw": "mikrotik-hotspot-gateway"},
+                        config=credentials, inventory=pools)  # fmt: skip
+
+
+async def test_titik_behind_one_hotspot_server_are_told_apart_by_address_pool(
+    tmp_path: Path, device_agent: RunningAgent
+) -> None:
+    daemon = Daemon(fleet_with_pools(tmp_path, device_agent.port))
+    await daemon.poll_once("jb-dks-02-a", time.time())
+    duri = daemon.state.hotspot_view("jb-dks-02")
+    assert (duri.users_from, duri.sessions, duri.associated) == ("sessions", 3, 17)
+    assert daemon.state.hotspot_view("js-psm-01").sessions == 2
+    body = (await daemon.metrics_body()).decode()
+    assert 'wifimon_hotspot_sessions{hotspot="js-psm-01"' in body
+    assert "10.5.50.11" not in body and "10.5.60" not in body
+
+
+async def test_a_silent_gateway_leaves_pool_titik_unknown(tmp_path: Path) -> None:
+    daemon = Daemon(fleet_with_pools(tmp_path, 9))  # nothing answers on port 9
+    await daemon.poll_once("jb-dks-02-a", time.time())
+    assert daemon.state.hotspot_view("js-psm-01").sessions is None
+
+
+def test_overlapping_pools_on_one_gateway_are_a_config_error(tmp_path: Path) -> None:
+    path = fleet_with_pools(tmp_path, 9, duri_pool="10.5.60.0/24")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        "hotspot 'js-psm-01': sessions.address_pool '10.5.60.0/26' overlaps '10.5.60.0/24' "
+        "of hotspot 'jb-dks-02' on gateway 'jb-dks-02-a'"
+    )

@@ -26,8 +26,9 @@ A session's NAS is its source address plus its NAS-Identifier (several NAS behin
 address keep their sessions apart). Times are wifimon's clock at arrival minus
 Acct-Delay-Time; Event-Timestamp is not used (NAS clocks are often wrong).
 
-The table is called on the event loop, one small SQLite transaction per packet (see
-`wifimon.sessions.table`), and the answer is sent after the commit.
+The table is called on the event loop: the packets that arrive within BATCH_SECONDS are
+stored in one SQLite transaction (see `wifimon.sessions.table`), and each answer is sent
+after that commit.
 """
 
 from __future__ import annotations
@@ -316,6 +317,8 @@ class AccountingServer:
             self._closed.set()
 
 
+BATCH_SECONDS = 0.01  # packets gathered into one commit
+BATCH_PACKETS = 256  # ... or this many, whichever comes first
 RECEIVE_BUFFER_BYTES = 4 << 20  # a second of 2,000 packets/s several times over
 
 
@@ -335,18 +338,25 @@ class _Protocol(asyncio.DatagramProtocol):
         self._server = server
         self._transport: asyncio.DatagramTransport | None = None
         self._waiting: list[tuple[bytes, tuple[str | Any, int]]] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        """Packets that arrive together are handled together, in one commit (at 2,000 a
-        second a commit per packet cost as much as decoding it)."""
+        """Packets that arrive within BATCH_SECONDS are handled together, in one commit (at
+        2,000 a second a commit for every few packets cost more than decoding them); a NAS
+        waits seconds for its answer, so a few milliseconds more are nothing to it."""
         if not self._waiting:
-            asyncio.get_running_loop().call_soon(self._handle_waiting)
+            self._timer = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._handle_waiting)
         self._waiting.append((data, addr))
+        if len(self._waiting) >= BATCH_PACKETS:
+            self._handle_waiting()
 
     def _handle_waiting(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         waiting, self._waiting = self._waiting, []
         try:
             with self._server.batch():
@@ -371,6 +381,10 @@ class _Protocol(asyncio.DatagramProtocol):
         logger.debug("radius socket error error=%s", type(exc).__name__)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:  # packets still gathering are not answered
+            self._timer.cancel()
+            self._timer = None
+        self._waiting = []
         self._server._connection_lost()
 
 
@@ -401,22 +415,28 @@ def _check_attributes(data: bytes) -> None:
 
 
 def _read(packet: Any) -> _Request:
-    """The few attributes wifimon uses, decoded by pyrad from the dictionary."""
-    status = _first(packet, "Acct-Status-Type")
+    """The few attributes wifimon uses, decoded by pyrad from the dictionary (only those
+    the packet has: asking pyrad for an absent one costs a raised KeyError)."""
+    present = frozenset(packet.keys())
+
+    def first(name: str) -> Any:
+        return _first(packet, name) if name in present else None
+
+    status = first("Acct-Status-Type")
     if status is None:
         raise _Drop("malformed")
     kind = KINDS.get(status, "other") if isinstance(status, str) else "other"
-    session_id = _text(_first(packet, "Acct-Session-Id"))
+    session_id = _text(first("Acct-Session-Id"))
     if kind in SESSION_KINDS and not session_id:
         raise _Drop("malformed")
-    ip = _first(packet, "NAS-IP-Address") or _first(packet, "NAS-IPv6-Address")
+    ip = first("NAS-IP-Address") or first("NAS-IPv6-Address")
     identity = NasIdentity(
-        identifier=_text(_first(packet, "NAS-Identifier")) or None,
+        identifier=_text(first("NAS-Identifier")) or None,
         ip=str(ip) if ip else None,
-        called_station_id=_text(_first(packet, "Called-Station-Id")) or None,
+        called_station_id=_text(first("Called-Station-Id")) or None,
     )
-    delay = _first(packet, "Acct-Delay-Time")
-    interim = _first(packet, "Acct-Interim-Interval")
+    delay = first("Acct-Delay-Time")
+    interim = first("Acct-Interim-Interval")
     return _Request(
         kind=kind,
         session_id=session_id,

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from wifimon.errors import WifimonError
 from wifimon.inventory import Inventory
-from wifimon.measurements import ApSample
 from wifimon.secrets import Secret
 from wifimon.sessions.mapping import NasMap, nas_map
 from wifimon.sessions.model import NasIdentity
@@ -119,24 +118,3 @@ class SessionService:
             if callback is not None:
                 for key, n in counts.items():
                     callback(key, n)
-
-
-def gateway_titik(inventory: Inventory) -> dict[str, list[tuple[str, str | None]]]:
-    """Gateway device id -> the titik whose sessions it counts, with their hotspot server."""
-    found: dict[str, list[tuple[str, str | None]]] = {}
-    for hotspot in inventory.hotspots:
-        sessions = hotspot.sessions
-        if sessions is not None and sessions.gateway is not None:
-            found.setdefault(sessions.gateway, []).append((hotspot.id, sessions.hotspot_server))
-    return found
-
-
-def gateway_counts(sample: ApSample, titik: list[tuple[str, str | None]]) -> dict[str, int | None]:
-    """Sessions of each titik a gateway serves, from one poll of it (None: unread)."""
-    by_server = sample.sessions if sample.reachable else None
-    if by_server is None:
-        return {hotspot: None for hotspot, _ in titik}
-    return {
-        hotspot: (by_server.get(server, 0) if server else sum(by_server.values()))
-        for hotspot, server in titik
-    }

@@ -216,6 +216,8 @@ class SessionTable:
         if titik is None:
             return None
         key = session_key(nas_key, session_id)
+        if self._refreshed(key, titik, at, interim):
+            return titik
         with self._transaction() as db:
             row = _fetch_row(db, key)
             if row is None:
@@ -225,6 +227,20 @@ class SessionTable:
             elif _reopens(row, at, from_start):  # an id used again (e.g. after a NAS reboot)
                 _reopen(db, key, titik, at, self._interval(interim, row.interim))
         return titik
+
+    def _refreshed(self, key: bytes, titik: str, at: float, interim: float | None) -> bool:
+        """Most packets are an Interim-Update of an open session on the same titik: one
+        UPDATE that touches no index, atomic alone (no savepoint inside a batch)."""
+        given = float(interim) if interim is not None and interim > 0 else None
+        with self._statement() as db:
+            return (
+                db.execute(
+                    "UPDATE sessions SET last_update = MAX(last_update, ?), "
+                    "interim = COALESCE(?, interim) WHERE key = ? AND state = 0 AND titik = ?",
+                    (at, given, key, titik),
+                ).rowcount
+                == 1
+            )
 
     def _refresh(
         self, db: sqlite3.Connection, key: bytes, titik: str, at: float,
@@ -306,6 +322,19 @@ class SessionTable:
             except sqlite3.Error as exc:
                 _rollback_quietly(self._db)
                 raise SessionStoreError(f"{self.path}: cannot commit: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[sqlite3.Connection]:
+        """One statement: inside a batch it needs no savepoint (a failed statement undoes
+        itself), outside one it is a transaction of its own."""
+        if self._batch_owner != threading.get_ident():
+            with self._transaction() as db:
+                yield db
+            return
+        try:
+            yield self._db
+        except sqlite3.Error as exc:
+            raise SessionStoreError(f"{self.path}: cannot write: {exc}") from exc
 
     def _savepoint(self) -> Iterator[sqlite3.Connection]:
         """A change inside a batch: undone alone when it fails."""
