@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
+
+AddressPool = IPv4Network | IPv6Network  # a hotspot titik's client subnet (pool or VLAN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ class ManagedApClients:
     key: str
     name: str | None
     mac: str | None  # lower-case aa:bb:cc:dd:ee:ff
-    clients: int
+    clients: int | None  # None: the controller's value for this AP was impossible
 
 
 @dataclass(slots=True)
@@ -84,4 +87,5 @@ class ApSample:
     memory_percent: float | None = None
     managed_aps: tuple[ManagedApClients, ...] | None = None  # controllers: None when unread
     sessions: dict[str, int] | None = None  # portal sessions per server; None when unread
+    sessions_by_pool: dict[str, int] | None = None  # per client address pool, when asked
     issues: list[PollIssue] = field(default_factory=list)

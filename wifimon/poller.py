@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from wifimon.errors import SnmpError
-from wifimon.measurements import ApSample, Detection, PollIssue
+from wifimon.measurements import AddressPool, ApSample, Detection, PollIssue
 from wifimon.snmp import decode, detect
 from wifimon.snmp.client import SnmpClient
 from wifimon.snmp.profiles import SYSTEM_OIDS, Profile, ProfileSet
 from wifimon.snmp.types import SnmpTarget, SnmpValue, VarBind
+from wifimon.snmp.validate import validate
 from wifimon.snmp.walk import DEFAULT_MAX_ROWS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def poll_ap(
@@ -25,10 +28,12 @@ async def poll_ap(
     profile_name: str,
     known_profile: str | None = None,
     uplink: str | None = None,
+    address_pools: Sequence[AddressPool] = (),
 ) -> ApSample:
     """One poll: system GET, profile detection if `auto`, scalars, then table walks.
 
     A failure after the first answer keeps what was read and records the issue.
+    `address_pools`: a hotspot gateway's titik pools, to count its sessions by.
     """
     started = time.monotonic()
     sample = ApSample(ap_id=ap_id, timestamp=time.time(), reachable=False)
@@ -46,8 +51,11 @@ async def poll_ap(
     profile = profiles.get(sample.detection.profile)
     sample.profile = profile.name
     scalars = await _read_scalars(client, target, profile, system, sample)
-    walks = await _read_walks(client, target, profile, sample)
+    walks = await _read_walks(client, target, profile, sample, bool(address_pools))
     _decode_into(sample, profile, scalars, walks, uplink)
+    if address_pools:
+        _decode_pools(sample, profile, walks, address_pools)
+    validate(sample, profile)
     sample.duration_seconds = time.monotonic() - started
     return sample
 
@@ -88,12 +96,16 @@ async def _read_scalars(
 
 
 async def _read_walks(
-    client: SnmpClient, target: SnmpTarget, profile: Profile, sample: ApSample
+    client: SnmpClient,
+    target: SnmpTarget,
+    profile: Profile,
+    sample: ApSample,
+    session_addresses: bool = False,
 ) -> dict[str, list[VarBind]]:
     """Every table the profile needs, in two walks (interfaces, vendor tables) so that a
     failing vendor table does not lose the interfaces."""
     walks: dict[str, list[VarBind]] = {}
-    for group in decode.walk_groups(profile):
+    for group in decode.walk_groups(profile, session_addresses):
         try:
             walks.update(await client.walk_many(target, group))
         except SnmpError as exc:
@@ -127,14 +139,36 @@ def _decode_into(
     if sample.clients.issue is not None and sample.clients.issue.reason != "unsupported":
         sample.issues.append(sample.clients.issue)
     if profile.sessions is not None:
-        try:
-            sample.sessions = decode.sessions(profile.sessions, scalars, walks)
-        except decode.DecodeError as exc:
-            sample.issues.append(PollIssue("malformed", f"sessions: {exc}"))
+        sessions = profile.sessions
+        sample.sessions = _part(sample, "sessions",
+                                lambda: decode.sessions(sessions, scalars, walks))  # fmt: skip
     if profile.managed_aps is not None:
-        try:
-            sample.managed_aps = decode.managed_aps(profile.managed_aps, walks)
-        except decode.DecodeError as exc:
-            sample.issues.append(PollIssue("malformed", f"per-AP clients: {exc}"))
+        spec = profile.managed_aps
+        sample.managed_aps = _part(
+            sample, "per-AP clients", lambda: decode.managed_aps(spec, walks)
+        )
     sample.cpu_percent = decode.cpu_percent(profile, scalars, walks)
     sample.memory_percent = decode.memory_percent(profile, scalars)
+
+
+def _part(sample: ApSample, what: str, read: Callable[[], T]) -> T | None:
+    """One decoded part; a value that cannot mean it leaves that part unknown, with why."""
+    try:
+        return read()
+    except decode.DecodeError as exc:
+        sample.issues.append(PollIssue(exc.reason, f"{what}: {exc}"))
+        return None
+
+
+def _decode_pools(
+    sample: ApSample,
+    profile: Profile,
+    walks: Mapping[str, list[VarBind]],
+    pools: Sequence[AddressPool],
+) -> None:
+    """Sessions per address pool; a profile that cannot tell addresses is an issue."""
+    if profile.session_addresses is None:
+        detail = f"profile {profile.name} reads no session addresses: address pools unknown"
+        sample.issues.append(PollIssue("unsupported", detail))
+        return
+    sample.sessions_by_pool = decode.sessions_by_pool(profile, walks, pools)

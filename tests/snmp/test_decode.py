@@ -35,12 +35,12 @@ def test_unsorted_tables_decode_the_same_as_sorted() -> None:
         assert names == ["eth0", "wlan0", "wlan1"]
 
 
-def test_text_where_a_number_belongs_is_malformed_and_unknown() -> None:
+def test_text_where_a_number_belongs_is_the_wrong_type_and_unknown() -> None:
     profile = PROFILES.get("tplink-eap")
     records = snmprec.load(RECORDINGS / "strings-for-numbers.snmprec")
     reading = decode.clients(profile, dict(records), {}, {})
     assert reading.total is None
-    assert reading.issue is not None and reading.issue.reason == "malformed"
+    assert reading.issue is not None and reading.issue.reason == "wrong_type"
     assert "n/a" in reading.issue.detail
 
 
@@ -192,7 +192,7 @@ def test_mac_spellings(text: str, mac: str | None) -> None:
 def test_controller_table_keyed_by_a_column_of_ap_names() -> None:
     """Rows under a running index name their AP in a column: summed per AP name."""
     counts, names = "1.3.6.1.4.1.99.3.1.70", "1.3.6.1.4.1.99.3.1.4"
-    spec = ManagedAps(clients=counts, key_column=names, name="key")
+    spec = ManagedAps(clients=counts, key_column=names, name="key", type="counter64")
     records = [
         (f"{counts}.1", SnmpValue("counter64", 3)),
         (f"{counts}.2", SnmpValue("counter64", 1)),
@@ -205,3 +205,16 @@ def test_controller_table_keyed_by_a_column_of_ap_names() -> None:
     walks = {root: [(o, v) for o, v in records if in_subtree(o, root)] for root in spec.roots()}
     got = {ap.name: ap.clients for ap in decode.managed_aps(spec, walks) or ()}
     assert got == {"AP-Priok-Dermaga": 4, "AP-Priok-Terminal": 12}
+    undeclared = ManagedAps(clients=counts, key_column=names, name="key")
+    got = {ap.name: ap.clients for ap in decode.managed_aps(undeclared, walks) or ()}
+    assert got == {"AP-Priok-Dermaga": None, "AP-Priok-Terminal": None}  # Counter64: not a count
+
+
+def test_an_ap_key_that_is_a_negative_integer_is_no_name() -> None:
+    """Found by benchmarks/fuzz_decode.py: a key column of Integer32 -5 crashed bytes()."""
+    counts, names = "1.3.6.1.4.1.99.3.1.70", "1.3.6.1.4.1.99.3.1.4"
+    spec = ManagedAps(clients=counts, key_column=names, name="key")
+    records = [(f"{counts}.1", SnmpValue("gauge32", 3)), (f"{names}.1", SnmpValue("integer", -5))]
+    walks = {root: [(o, v) for o, v in records if in_subtree(o, root)] for root in spec.roots()}
+    rows = decode.managed_aps(spec, walks) or ()
+    assert [(row.name, row.clients) for row in rows] == [(None, 3)]

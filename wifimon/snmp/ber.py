@@ -178,21 +178,38 @@ def _unsigned(data: bytes, start: int, stop: int, bits: int) -> int:
     return value
 
 
-# Pollers read the same table OIDs from every AP every minute: decode each once.
+# Pollers read the same table OIDs from every AP every minute: decode each once. The cache
+# is bounded in entries and in bytes, and only short OIDs enter it (every table OID wifimon
+# reads is; a device that sends long crafted OIDs gets them decoded, not remembered).
 _OID_CACHE: dict[bytes, str] = {}
 OID_CACHE_LIMIT = 200_000
+OID_CACHE_MAX_BYTES = 32 << 20  # raw and text of every entry, counted together
+CACHED_OID_MAX_BYTES = 48
+MAX_ARC = (1 << 32) - 1  # RFC 2578: sub-identifiers are 32-bit unsigned
+_cache_bytes = 0
 
 
 def decode_oid(data: bytes, start: int, stop: int) -> str:
     """Dotted text of BER OID contents (memoised by their bytes)."""
+    global _cache_bytes
     raw = data[start:stop]
     text = _OID_CACHE.get(raw)
-    if text is None:
-        text = _decode_oid(raw)
-        if len(_OID_CACHE) >= OID_CACHE_LIMIT:
+    if text is not None:
+        return text
+    text = _decode_oid(raw)
+    if len(raw) <= CACHED_OID_MAX_BYTES:
+        size = len(raw) + len(text)
+        if len(_OID_CACHE) >= OID_CACHE_LIMIT or _cache_bytes + size > OID_CACHE_MAX_BYTES:
             _OID_CACHE.clear()
+            _cache_bytes = 0
         _OID_CACHE[raw] = text
+        _cache_bytes += size
     return text
+
+
+def oid_cache_size() -> tuple[int, int]:
+    """(entries, bytes of raw and text) in the OID cache, for tests and benchmarks."""
+    return len(_OID_CACHE), _cache_bytes
 
 
 def _decode_oid(raw: bytes) -> str:
@@ -209,13 +226,17 @@ def _decode_oid(raw: bytes) -> str:
             raise BerError("OID arc with a leading zero byte")
         value = (value << 7) | (byte & 0x7F)
         continued = bool(byte & 0x80)
+        if value > MAX_ARC + 80:  # the first sub-identifier holds two arcs (2 * 40 + arc)
+            raise BerError("OID arc larger than 32 bits")
         if not continued:
             arcs.append(value)
             value = 0
+            if len(arcs) > MAX_OID_ARCS:
+                raise BerError("OID too long")
     if continued:
         raise BerError("truncated OID arc")
-    if len(arcs) > MAX_OID_ARCS:
-        raise BerError("OID too long")
+    if max(arcs[1:], default=0) > MAX_ARC:
+        raise BerError("OID arc larger than 32 bits")
     first = arcs[0]
     head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
     return ".".join(str(arc) for arc in (*head, *arcs[1:]))

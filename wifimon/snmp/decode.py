@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,16 @@ Walks = Mapping[str, Sequence[VarBind]]
 
 
 class DecodeError(ValueError):
-    """A value that cannot mean what the profile says (e.g. text where a number belongs)."""
+    """A value that cannot mean what the profile says (e.g. text where a number belongs);
+    `reason` is the poll-error label: `wrong_type` or `malformed`."""
+
+    def __init__(self, detail: str, reason: str = "malformed") -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+COUNT_KINDS = frozenset({"integer", "gauge32", "counter32"})  # what a MIB declares counts as
+MAX_NUMBER_TEXT = 20  # digits of a number written as text (a 64-bit value has at most 20)
 
 
 def as_text(value: SnmpValue | None) -> str | None:
@@ -66,22 +76,42 @@ def as_number(value: SnmpValue) -> int:
     if value.kind in NUMERIC_KINDS and isinstance(value.value, int):
         return value.value
     if value.kind == "octets" and isinstance(value.value, bytes):
-        text = value.value.decode("ascii", errors="replace").strip()
-        if re.fullmatch(r"-?\d+", text):
+        text = value.value[: MAX_NUMBER_TEXT + 8].decode("ascii", errors="replace").strip()
+        if len(value.value) <= MAX_NUMBER_TEXT + 8 and re.fullmatch(r"-?\d{1,20}", text):
             return int(text)
-        raise DecodeError(f"text {text[:20]!r} where a number was expected")
-    raise DecodeError(f"{value.kind} where a number was expected")
+        raise DecodeError(f"text {text[:20]!r} where a number was expected", "wrong_type")
+    raise DecodeError(f"{value.kind} where a number was expected", "wrong_type")
+
+
+def as_count(value: SnmpValue, declared: str | None = None) -> int:
+    """A count: Integer32, Gauge32 or Counter32 (firmware that types counts as counters), the
+    type the profile declares (Counter64 in some MIBs), or a number written as text; any other
+    type (a TimeTicks, an undeclared Counter64) is the wrong object."""
+    if value.kind in NUMERIC_KINDS and value.kind not in COUNT_KINDS and value.kind != declared:
+        raise DecodeError(f"{value.kind} where a count was expected", "wrong_type")
+    return as_number(value)
 
 
 def column(walk: Iterable[VarBind], root: str) -> dict[tuple[int, ...], SnmpValue]:
-    """Rows of one column keyed by index; order-independent, exception values dropped."""
-    skip = len(root.strip(".")) + 1
+    """Rows of one column keyed by index; order-independent, exception values and OIDs
+    that are not under `root` dropped."""
+    prefix = root.strip(".") + "."
     rows: dict[tuple[int, ...], SnmpValue] = {}
     for oid, value in walk:
-        if value.is_exception:
-            continue
-        rows[tuple(map(int, oid[skip:].split(".")))] = value
+        index = _index(oid, prefix)
+        if index is not None and not value.is_exception:
+            rows[index] = value
     return rows
+
+
+def _index(oid: str, prefix: str) -> tuple[int, ...] | None:
+    """The index arcs of an OID under a column, None when it is not one."""
+    if not oid.startswith(prefix):
+        return None
+    parts = oid[len(prefix) :].split(".")
+    if not all(part.isdigit() and part.isascii() for part in parts):
+        return None
+    return tuple(map(int, parts))
 
 
 def system_info(scalars: Mapping[str, SnmpValue]) -> tuple[str | None, str | None, str | None]:
@@ -147,14 +177,19 @@ def _interface(
 def _octets(
     cols: Mapping[str, Mapping[tuple[int, ...], SnmpValue]], key: tuple[int, ...]
 ) -> tuple[int | None, int | None, int | None]:
-    """(in, out, width): 64-bit ifHC counters when both exist, else 32-bit ones."""
+    """(in, out, width): 64-bit ifHC counters when both exist, else 32-bit ones; a counter
+    of another SNMP type than IF-MIB declares is not read (its width would be a guess)."""
     hc_in, hc_out = cols[IF_HC_IN_OCTETS].get(key), cols[IF_HC_OUT_OCTETS].get(key)
-    if hc_in is not None and hc_out is not None:
+    if _of_kind(hc_in, "counter64") and _of_kind(hc_out, "counter64"):
         return _safe_number(hc_in), _safe_number(hc_out), 64
     lo_in, lo_out = cols[IF_IN_OCTETS].get(key), cols[IF_OUT_OCTETS].get(key)
-    if lo_in is not None and lo_out is not None:
+    if _of_kind(lo_in, "counter32") and _of_kind(lo_out, "counter32"):
         return _safe_number(lo_in), _safe_number(lo_out), 32
     return None, None, None
+
+
+def _of_kind(value: SnmpValue | None, kind: str) -> bool:
+    return value is not None and value.kind == kind
 
 
 def _speed_mbps(
@@ -208,7 +243,7 @@ def _first_reading(
         try:
             total, breakdown = _read_source(source, scalars, walks, if_names)
         except DecodeError as exc:
-            issue = PollIssue("malformed", str(exc))
+            issue = PollIssue(exc.reason, str(exc))
             continue
         if total is not None:
             return total, breakdown, None
@@ -226,7 +261,7 @@ def _read_source(
         value = scalars.get(source.scalar)
         if value is None or value.is_exception:
             return None, []
-        return as_number(value), []
+        return as_count(value, source.type), []
     root = source.table
     assert root is not None
     rows = column(walks.get(root, ()), root)
@@ -257,6 +292,36 @@ def sessions(
     if not breakdown:
         return {"": total}
     return {item.label: item.clients for item in breakdown}
+
+
+def sessions_by_pool(
+    profile: Profile, walks: Walks, pools: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> dict[str, int] | None:
+    """Portal sessions per client address pool (a pool or VLAN subnet per titik), None when
+    the address column was not walked whole; a session in none of the pools is not
+    counted. The addresses themselves go no further than this function."""
+    root = profile.session_addresses
+    if root is None or root not in walks:
+        return None
+    counts = dict.fromkeys(pools, 0)
+    for value in column(walks[root], root).values():
+        address = _address(value)
+        pool = next((p for p in pools if address is not None and address in p), None)
+        if pool is not None:
+            counts[pool] += 1
+    return {str(pool): n for pool, n in counts.items()}
+
+
+def _address(value: SnmpValue) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IpAddress (dotted text) or an InetAddress (4 or 16 octets); None otherwise."""
+    try:
+        if value.kind == "ipaddress" and isinstance(value.value, str):
+            return ipaddress.ip_address(value.value)
+        if isinstance(value.value, bytes) and len(value.value) in (4, 16):
+            return ipaddress.ip_address(value.value)
+    except ValueError:
+        return None
+    return None
 
 
 def _known_empty(source: ValueSource, walks: Walks) -> bool:
@@ -313,7 +378,7 @@ def _group_rows(
             key = (index[source.group_by_index],)
         else:
             key = TOTAL_ONLY if source.rows else index
-        amount = as_number(value) if source.column else 1
+        amount = as_count(value, source.type) if source.column else 1
         counts[key] += amount
         groups[key] = (name, counts[key])
     return groups
@@ -382,7 +447,7 @@ def memory_percent(profile: Profile, scalars: Mapping[str, SnmpValue]) -> float 
     if not total or part is None:
         return None
     used = part if mem.used else total - part
-    return max(0.0, min(100.0, 100.0 * used / total))
+    return 100.0 * used / total  # outside 0..100 (used > total) is refused by validation
 
 
 def _present(value: SnmpValue | None) -> SnmpValue | None:
@@ -396,11 +461,12 @@ def managed_aps(spec: ManagedAps, walks: Walks) -> tuple[ManagedApClients, ...] 
     if not rows:
         return None
     keys = column(walks.get(spec.key_column, ()), spec.key_column) if spec.key_column else {}
-    counts: dict[tuple[int, ...], int] = defaultdict(int)
+    counts: dict[tuple[int, ...], int | None] = defaultdict(int)
     for index, value in rows.items():
         key = _ap_key(spec, index, keys)
         if key is not None:
-            counts[key] += 1 if spec.count == "rows" else as_number(value)
+            amount = 1 if spec.count == "rows" else _count_or_none(value, spec.type)
+            counts[key] = _add(counts[key], amount)
     names, macs = _table(walks, spec.name), _table(walks, spec.mac)
     return tuple(
         ManagedApClients(
@@ -411,6 +477,18 @@ def managed_aps(spec: ManagedAps, walks: Walks) -> tuple[ManagedApClients, ...] 
         )
         for key, count in sorted(counts.items())
     )
+
+
+def _count_or_none(value: SnmpValue, declared: str | None) -> int | None:
+    """One AP's count; a value of the wrong type makes that AP unknown, not the table."""
+    try:
+        return as_count(value, declared)
+    except DecodeError:
+        return None
+
+
+def _add(total: int | None, amount: int | None) -> int | None:
+    return None if total is None or amount is None else total + amount
 
 
 def _ap_key(
@@ -429,7 +507,7 @@ def _ap_key(
 
 def _key_text(key: tuple[int, ...]) -> str | None:
     """An AP key that was a name: its text again."""
-    return bytes(key).decode("utf-8", errors="replace") if max(key) < 256 else None
+    return bytes(key).decode("utf-8", errors="replace") if all(0 <= k < 256 for k in key) else None
 
 
 def _table(walks: Walks, root: str | None) -> dict[tuple[int, ...], SnmpValue]:
@@ -462,10 +540,13 @@ def normalise_mac(text: str) -> str | None:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).lower()
 
 
-def walk_groups(profile: Profile) -> list[list[str]]:
-    """The tables a poll walks, as (standard MIB columns, vendor columns)."""
+def walk_groups(profile: Profile, session_addresses: bool = False) -> list[list[str]]:
+    """The tables a poll walks, as (standard MIB columns, vendor columns); the session
+    address column only when asked (a gateway whose titik are told apart by pool)."""
     standard = list(INTERFACE_COLUMNS) if profile.interfaces.enabled else []
     vendor = [root for root in walk_roots(profile) if root not in standard]
+    if session_addresses and profile.session_addresses:
+        vendor.append(profile.session_addresses)
     return [group for group in (standard, vendor) if group]
 
 

@@ -8,10 +8,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wifimon.errors import ConfigError
+from wifimon.textfile import read_operator_text
+from wifimon.yamlsource import load_yaml
 
 OID_PATTERN = r"^\d+(\.\d+)+$"
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -19,6 +20,11 @@ SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 SYSTEM_OIDS = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
+
+
+CountType = Literal["integer", "gauge32", "counter32", "counter64"]
+AP_MAX_CLIENTS = 4096  # no access point associates more (radios allow 256-1,024 each)
+CONTROLLER_MAX_CLIENTS = 200_000  # a controller of thousands of APs
 
 
 class _Strict(BaseModel):
@@ -97,6 +103,10 @@ class ValueSource(_Strict):
     # An empty table means "no clients" only when this other table has rows (the firmware
     # is known to keep the client table and empty it); otherwise empty stays unknown.
     zero_when_present: str | None = Field(default=None, pattern=OID_PATTERN)
+    # The SNMP type the MIB declares for the value. Counts are read from Integer32, Gauge32
+    # and Counter32 (and numbers written as text); a MIB that declares Counter64 says so here,
+    # and any other type (TimeTicks, an address, a Counter64 elsewhere) is refused.
+    type: CountType | None = None
 
     @model_validator(mode="after")
     def _exactly_one_place(self) -> ValueSource:
@@ -159,6 +169,7 @@ class ManagedAps(_Strict):
     key_column: str | None = Field(default=None, pattern=OID_PATTERN)
     name: str | None = Field(default=None, pattern=OID_PATTERN + "|^key$")
     mac: str | None = Field(default=None, pattern=OID_PATTERN + "|^key$")
+    type: CountType | None = None  # of `clients`, as on a ValueSource
 
     @model_validator(mode="after")
     def _some_identity(self) -> ManagedAps:
@@ -194,12 +205,34 @@ class Profile(_Strict):
     # Logged-in captive-portal sessions (a hotspot gateway's active-users table), counted
     # per portal server; a table walked whole and empty is 0 sessions.
     sessions: ValueSource | None = None
+    # The client address column of the same table (IpAddress), walked only for a gateway
+    # whose titik are told apart by address pool; addresses are compared with the pools
+    # while decoding and never kept.
+    session_addresses: str | None = Field(default=None, pattern=OID_PATTERN)
+    # The most clients (and portal sessions) a device of this profile can have: a larger
+    # count is a broken value, read as unknown. Unset: AP_MAX_CLIENTS for an access point,
+    # CONTROLLER_MAX_CLIENTS for a profile that reads a controller's per-AP table.
+    max_clients: int | None = Field(default=None, ge=1)
+    max_clients_per_ap: int = Field(default=AP_MAX_CLIENTS, ge=1)
+
+    @model_validator(mode="after")
+    def _addresses_of_a_table(self) -> Profile:
+        if self.session_addresses and (self.sessions is None or not self.sessions.table):
+            raise ValueError("session_addresses belongs to a sessions table (rows or column)")
+        return self
 
     @field_validator("detect", mode="before")
     @classmethod
     def _one_way_as_list(cls, value: object) -> object:
         """`detect: {...}` is shorthand for a single way."""
         return [value] if isinstance(value, dict) else value
+
+    @property
+    def client_ceiling(self) -> int:
+        """The largest believable client count of one device of this profile."""
+        if self.max_clients is not None:
+            return self.max_clients
+        return CONTROLLER_MAX_CLIENTS if self.managed_aps is not None else AP_MAX_CLIENTS
 
     def sources(self) -> list[ValueSource]:
         """Every value source the profile reads (CPU, clients, breakdown, sessions)."""
@@ -244,10 +277,7 @@ GENERIC = "generic"
 
 def load_profile(text: str, where: str) -> Profile:
     """Parse one profile document; errors name the file and the field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from exc
+    data, _ = load_yaml(text, where)  # bounded aliases, errors with file:line
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: a profile must be a mapping")
     try:
@@ -268,7 +298,7 @@ def load_profiles(extra_dirs: list[Path] | None = None) -> ProfileSet:
             found[profile.name] = profile
     for directory in extra_dirs or []:
         for path in sorted(directory.glob("*.yaml")):
-            profile = load_profile(path.read_text(encoding="utf-8"), str(path))
+            profile = load_profile(read_operator_text(path), str(path))
             found[profile.name] = profile
     if GENERIC not in found:
         raise ConfigError("profiles: the generic fallback profile is missing")
