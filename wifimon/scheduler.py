@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from datetime import UTC, datetime
 
+from apscheduler.job import Job
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
 JobFunc = Callable[[str, float], Awaitable[None]]
+# Jobs added or removed between two turns of the event loop when a reload changes many: adding
+# one costs APScheduler 0.1-0.2 ms, so 20,000 at once would keep the loop from answering for
+# seconds; 100 keep each turn to tens of milliseconds.
+CHUNK = 100
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -47,6 +57,10 @@ class Scheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
+    def jobs(self) -> list[Job]:
+        """Every job as APScheduler holds it (to check that each key has exactly one)."""
+        return list(self._scheduler.get_jobs())
+
 
 class JobGroup:
     """One interval job per key (an AP or a hotspot), called as `func(key, first_run)`."""
@@ -58,12 +72,13 @@ class JobGroup:
         self.name = name
         self._func = func
         self.interval = interval
+        self._keys: set[str] = set()  # scheduled now (asking APScheduler walks every job)
 
     def _job_id(self, key: str) -> str:
         return f"{self.name}:{key}"
 
     def add(self, key: str, now: float) -> None:
-        """Schedule `key`: first run at its phase within the next interval."""
+        """Schedule `key` (again): first run at its phase within the next interval."""
         first = now + phase_offset(f"{self.name}:{key}", self.interval)
         start = datetime.fromtimestamp(first, UTC)
         trigger = IntervalTrigger(seconds=self.interval, start_date=start, timezone=UTC)
@@ -77,27 +92,80 @@ class JobGroup:
             next_run_time=start,
             misfire_grace_time=max(1, int(self.interval)),
         )
+        self._keys.add(key)
 
     def remove(self, key: str) -> None:
-        if self._scheduler.get_job(self._job_id(key)) is not None:
-            self._scheduler.remove_job(self._job_id(key))
+        if key in self._keys:
+            self._keys.discard(key)
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.remove_job(self._job_id(key))
 
     def scheduled_keys(self) -> set[str]:
-        prefix = f"{self.name}:"
-        return {
-            job.id[len(prefix) :] for job in self._scheduler.get_jobs() if job.id.startswith(prefix)
-        }
+        return set(self._keys)
 
     def reschedule_all(self, interval: float, now: float) -> None:
         """Apply a new interval to every job of the group (state is untouched)."""
         self.interval = interval
-        for key in self.scheduled_keys():
-            self.add(key, now)
+        self._add_all(sorted(self._keys), now)
 
-    def sync(self, wanted: set[str], changed: set[str], now: float) -> None:
+    def sync(self, wanted: Collection[str], changed: Collection[str], now: float) -> None:
         """Make the scheduled keys equal `wanted`, re-adding `changed` ones."""
-        current = self.scheduled_keys()
-        for key in current - wanted:
+        gone, new = self._difference(wanted, changed)
+        for key in gone:
             self.remove(key)
-        for key in (wanted - current) | (changed & wanted):
-            self.add(key, now)
+        self._add_all(new, now)
+
+    async def reschedule_all_gradually(self, interval: float, now: float) -> None:
+        """reschedule_all, letting the event loop run between chunks of jobs."""
+        self.interval = interval
+        for chunk in _chunks(sorted(self._keys)):
+            self._add_all(chunk, now)
+            await asyncio.sleep(0)
+
+    async def sync_gradually(
+        self, wanted: Collection[str], changed: Collection[str], now: float
+    ) -> None:
+        """sync, letting the event loop run between chunks: jobs of a key that is no longer
+        wanted may run meanwhile, so they must check that their key still exists."""
+        gone, new = self._difference(wanted, changed)
+        for chunk in _chunks(gone):
+            for key in chunk:
+                self.remove(key)
+            await asyncio.sleep(0)
+        for chunk in _chunks(new):
+            self._add_all(chunk, now)
+            await asyncio.sleep(0)
+
+    def _difference(
+        self, wanted: Collection[str], changed: Collection[str]
+    ) -> tuple[list[str], list[str]]:
+        """(keys to remove, keys to add or add again), in a stable order."""
+        wanted = wanted if isinstance(wanted, set | frozenset) else set(wanted)
+        gone = sorted(self._keys - wanted)
+        new = sorted((wanted - self._keys) | {key for key in changed if key in wanted})
+        return gone, new
+
+    def _add_all(self, keys: Collection[str], now: float) -> None:
+        with self._one_wakeup():
+            for key in keys:
+                self.add(key, now)
+
+    @contextlib.contextmanager
+    def _one_wakeup(self) -> Iterator[None]:
+        """Add many jobs with one wake-up of the scheduler, not one each (each wake-up is a
+        pass over the due jobs on the event loop). Nothing runs meanwhile: no await."""
+        if self._scheduler.state != STATE_RUNNING:
+            yield
+            return
+        self._scheduler.pause()
+        try:
+            yield
+        finally:
+            self._scheduler.resume()
+
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    """CHUNK keys at a time."""
+    it = iter(keys)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        yield chunk

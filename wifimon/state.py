@@ -8,7 +8,7 @@ import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -242,6 +242,30 @@ class HotspotView:
         return max(0, self.associated - self.sessions)
 
 
+@dataclass(frozen=True, slots=True)
+class InventoryChange:
+    """A new inventory worked out against the state it replaces, ready to swap in.
+
+    Kept APs are the same ApState objects, so polls that finish meanwhile are not lost.
+    """
+
+    base: dict[str, ApState]  # the AP states it was worked out against
+    aps: dict[str, ApState]
+    hotspots: dict[str, Hotspot]
+    users_from: dict[str, UsersFrom]
+    controllers: dict[str, ControllerState]
+    hotspot_states: dict[str, HotspotState]
+    added: frozenset[str]  # AP ids
+    removed: frozenset[str]
+    changed: frozenset[str]
+    touched: frozenset[str] = frozenset()  # titik whose view may read differently
+
+    @property
+    def summary(self) -> str:
+        """How many APs it adds, removes and changes, for the log."""
+        return f"added={len(self.added)} removed={len(self.removed)} changed={len(self.changed)}"
+
+
 class State:
     """Latest state per AP and hotspot; written by pollers, read by metrics/rules/API."""
 
@@ -254,6 +278,7 @@ class State:
         self.down_after_failures = down_after_failures
         self.max_gap_seconds = max_gap_seconds
         self.hotspots: dict[str, Hotspot] = {}
+        self.users_from: dict[str, UsersFrom] = {}
         self.hotspot_states: dict[str, HotspotState] = {}
         self.aps: dict[str, ApState] = {}
         self.controllers: dict[str, ControllerState] = {}
@@ -275,33 +300,75 @@ class State:
 
         Unchanged APs keep their state, so a reload leaves no gap and resets no rate.
         """
-        new_aps = {ap.id: (hotspot.id, ap) for hotspot, ap in inventory.access_points()}
-        removed = set(self.aps) - set(new_aps)
-        added = set(new_aps) - set(self.aps)
-        changed = {
+        change = self.plan_inventory(inventory)
+        self.apply_change(change)
+        return set(change.added), set(change.removed), set(change.changed)
+
+    def plan_inventory(self, inventory: Inventory) -> InventoryChange:
+        """Work out what adopting `inventory` changes, changing nothing yet (a worker thread
+        may do this while polls go on: they change what is inside an ApState, never which
+        ApStates there are; only `apply_change` does that)."""
+        old = self.aps
+        wanted = {ap.id: (hotspot.id, ap) for hotspot, ap in inventory.access_points()}
+        changed = frozenset(
             ap_id
-            for ap_id in set(new_aps) & set(self.aps)
-            if (self.aps[ap_id].hotspot_id, self.aps[ap_id].ap) != new_aps[ap_id]
+            for ap_id, where in wanted.items()
+            if ap_id in old and (old[ap_id].hotspot_id, old[ap_id].ap) != where
+        )
+        aps = {
+            ap_id: old[ap_id]
+            if ap_id in old and ap_id not in changed
+            else ApState(hotspot_id=hotspot_id, ap=ap)
+            for ap_id, (hotspot_id, ap) in wanted.items()
         }
-        for ap_id in removed | changed:
-            del self.aps[ap_id]
-        for ap_id in added | changed:
-            hotspot_id, ap = new_aps[ap_id]
-            self.aps[ap_id] = ApState(hotspot_id=hotspot_id, ap=ap)
-        self.hotspots = {h.id: h for h in inventory.hotspots}
-        self.users_from = {h.id: inventory.users_from(h) for h in inventory.hotspots}
-        self.controllers = {
+        hotspots = {h.id: h for h in inventory.hotspots}
+        users_from = {h.id: inventory.users_from(h) for h in inventory.hotspots}
+        controllers = {
             c.id: self.controllers.get(c.id) or ControllerState() for c in inventory.controllers
         }
-        self.hotspot_states = {
-            h.id: self.hotspot_states.get(h.id) or HotspotState() for h in inventory.hotspots
-        }
+        hotspot_states = {h: self.hotspot_states.get(h) or HotspotState() for h in hotspots}
+        change = InventoryChange(
+            old, aps, hotspots, users_from, controllers, hotspot_states,
+            added=frozenset(wanted.keys() - old.keys()),
+            removed=frozenset(old.keys() - wanted.keys()),
+            changed=changed,
+        )  # fmt: skip
+        return replace(change, touched=self._touched(change))
+
+    def _touched(self, change: InventoryChange) -> frozenset[str]:
+        """Titik whose view may read differently after `change`: gone, changed (or counting
+        users differently), or with an AP added, removed or changed."""
+        old_aps, new_aps = change.base, change.aps
+        touched = set(self.hotspots.keys() - change.hotspots.keys())
+        touched.update(
+            h_id
+            for h_id, hotspot in change.hotspots.items()
+            if self.hotspots.get(h_id) != hotspot
+            or self.users_from.get(h_id) != change.users_from[h_id]
+        )
+        touched.update(old_aps[ap_id].hotspot_id for ap_id in change.removed | change.changed)
+        touched.update(new_aps[ap_id].hotspot_id for ap_id in change.added | change.changed)
+        return frozenset(touched)
+
+    def apply_change(self, change: InventoryChange) -> None:
+        """Swap in a planned inventory at once: every reader sees the old one or the new one.
+
+        Only the views of the titik it touched are worked out again; every change feed reads
+        everything once more (identity and SLA may have moved without any new data).
+        """
+        if change.base is not self.aps:
+            raise RuntimeError("inventory change planned against another inventory")
+        self.aps = change.aps
+        self.hotspots = change.hotspots
+        self.users_from = change.users_from
+        self.controllers = change.controllers
+        self.hotspot_states = change.hotspot_states
         with self._lock:
             self._epoch += 1
-            self.views.clear()
+            for hotspot_id in change.touched:
+                self.views.pop(hotspot_id, None)
             for reader in self._readers:
                 reader.everything = {"ap", "hotspot"}
-        return added, removed, changed
 
     def record_probe(self, hotspot_id: str, result: ProbeResult) -> None:
         """Keep a probe result (ignored if the titik was removed meanwhile)."""
