@@ -88,14 +88,21 @@ def packet(status: str, session: str | None = None, nas: str = "gw-duri", **extr
 
 
 async def radclient(
-    tmp_path: Path, port: int, packets: list[str], secret: str = SECRET, *args: str
+    tmp_path: Path,
+    port: int,
+    packets: list[str],
+    secret: str = SECRET,
+    *args: str,
+    wait: int = 5,
 ) -> tuple[int, str]:
-    """Send the packets one after the other; radclient's exit code and output."""
+    """Send the packets one after the other; radclient's exit code and output. `wait`:
+    seconds for each answer (generous: a commit on a busy CI disk can take a while; short
+    where no answer is expected)."""
     assert RADCLIENT is not None
     path = tmp_path / f"packets-{time.monotonic_ns()}.txt"
     path.write_text("\n".join(packets))
     process = await asyncio.create_subprocess_exec(
-        RADCLIENT, "-r", "1", "-t", "1", "-x", "-f", str(path), *args,
+        RADCLIENT, "-r", "1", "-t", str(wait), "-x", "-f", str(path), *args,
         f"127.0.0.1:{port}", "acct", secret,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
@@ -231,7 +238,7 @@ async def test_no_user_data_reaches_the_file_or_the_log(
 @needs_radclient
 async def test_a_wrong_secret_is_dropped_unanswered(running: Running, tmp_path: Path) -> None:
     await radclient(tmp_path, running.port, [packet("Start", "s1")])
-    code, out = await radclient(tmp_path, running.port, [packet("Stop", "s1")], "salah")
+    code, out = await radclient(tmp_path, running.port, [packet("Stop", "s1")], "salah", wait=1)
     assert code != 0 and replies(out) == 0 and "No reply" in out, out
     assert running.table.counts() == {"jb-duri-01": 1}
     assert running.drops["bad_authenticator"] >= 1

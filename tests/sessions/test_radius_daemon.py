@@ -82,10 +82,15 @@ def packets(kind: str, sessions: range, nas: str = "gw-duri-kosambi") -> str:
     )
 
 
-def radclient(port: int, text: str, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
+def radclient(
+    port: int, text: str, secret: str = SECRET, wait: int = 5
+) -> subprocess.CompletedProcess[str]:
+    """radclient sending `text`'s packets; `wait` seconds for each answer (short where none
+    is expected)."""
     assert RADCLIENT is not None
     return subprocess.run(
-        [RADCLIENT, "-q", "-r", "1", "-t", "1", "-p", "20", f"127.0.0.1:{port}", "acct", secret],
+        [RADCLIENT, "-q", "-r", "1", "-t", str(wait), "-p", "20", f"127.0.0.1:{port}", "acct",
+         secret],
         input=text, text=True, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -110,7 +115,7 @@ def test_logged_in_users_fill_the_titik_and_leave_it(daemon: tuple[RunningDaemon
     assert radclient(port, packets("Stop", range(20))).returncode == 0
     d.wait_for(lambda: sessions(d) == 40, what="40 sessions after 20 stops")
     d.wait_for(lambda: penuh(d) is None, what="TitikPenuh cleared")
-    wrong = radclient(port, packets("Stop", range(20, 40)), secret="bukan-rahasia")
+    wrong = radclient(port, packets("Stop", range(20, 40)), secret="bukan-rahasia", wait=1)
     assert wrong.returncode != 0  # never answered
     assert d.value("wifimon_radius_packets_total", result="dropped", reason="bad_authenticator")
     assert sessions(d) == 40
