@@ -4,7 +4,9 @@ Runs `wifimon run` on N access points (loopback `snmpd` agents, as benchmarks/sc
 wifimon as a RADIUS accounting server for every titik, measures a quiet window, then a window
 in which a sender process plays accounting at --rate packets/s (the updates of 9,000
 titik x 50 users every 4 minutes are about 1,900/s) to a session file that already holds
-those 450,000 open sessions (the steady state). Prints one line:
+those 450,000 open sessions (the steady state). The snmpd agents and the sender stand for
+other machines (access points, the NAS): they run at nice 19 so that, on a small machine,
+they take only the CPU that wifimon leaves. Prints one line:
 
 aps=N titik=N target_pps=X handled_pps=X answered_pps=X lag_p99_quiet_s=X lag_p99_radius_s=X
 polls_quiet=N polls_radius=N daemon_cpu_cores=X radius_cpu_us_per_packet=X
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -138,6 +141,7 @@ def send(
 ) -> None:
     """The sender process: builds its packets, says so, then sends paced datagrams for
     `seconds`, counting the answers that come back."""
+    os.nice(19)  # the NAS is another machine: it must not take the daemon's cores here
     wire = packets(titik, int(rate * seconds))
     ready.set()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -171,6 +175,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         agents, ports = start_agents(work, args.agents)
+        for agent in agents:  # the access points are other machines too
+            os.setpriority(os.PRIO_PROCESS, agent.pid, 19)
         listen, radius_port = f"127.0.0.1:{free_port()}", free_port(socket.SOCK_DGRAM)
         config = write_wifimon_config(work, args.aps, ports, args.interval, listen)
         titik = min(args.titik, (args.aps + 1) // 2)
