@@ -67,6 +67,7 @@ from wifimon.statedir import InstanceLock, instance_dir
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_SECONDS = 5.0
 JOB_CANCEL_SECONDS = 2.0  # how long stopping waits for cancelled polls and probes to end
+SESSIONS_CHUNK = 250  # titik recorded between two turns of the loop
 RELOAD_SWITCH_SECONDS = 0.001  # GIL hand-over interval while a reload parses in a thread
 
 
@@ -349,8 +350,11 @@ class Daemon:
         if self.sessions is None:
             return
         now = time.time()
-        for hotspot_id, count in (await self.sessions.refresh(now)).items():
-            self._record_sessions(hotspot_id, count, now)
+        counts = list((await self.sessions.refresh(now)).items())
+        for first in range(0, len(counts), SESSIONS_CHUNK):
+            for hotspot_id, count in counts[first : first + SESSIONS_CHUNK]:
+                self._record_sessions(hotspot_id, count, now)
+            await asyncio.sleep(0)  # 9,000 titik at once held the loop for most of a second
 
     def _record_gateway_sessions(self, device_id: str, sample: ApSample) -> None:
         """A polled gateway's hotspot users, for the titik that count sessions there."""
